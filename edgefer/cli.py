@@ -1,0 +1,175 @@
+"""The `edgefer` command line: data -> train -> evaluate (-> export -> detect -> bench)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from edgefer import __version__
+from edgefer.errors import EdgeferError, require
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Facial emotion recognition: train on FER2013, export int8 ONNX, "
+                       "run on small CPUs.")
+data_app = typer.Typer(no_args_is_help=True, help="Inspect FER2013 datasets.")
+app.add_typer(data_app, name="data")
+console = Console(stderr=True)
+
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data", help="FER2013 .csv, .npz or image-folder root [default: $EDGEFER_DATA]")]
+SkipBadOpt = Annotated[bool, typer.Option(
+    "--skip-bad", help="Drop malformed rows and report how many, instead of failing.")]
+LabelsOpt = Annotated[str, typer.Option(
+    help="fer2013 (original), ferplus (FER+ majority) or ferplus-soft (FER+ vote shares).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"edgefer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")]
+          = False) -> None:
+    """Facial emotion recognition: train on FER2013, export int8 ONNX, run on small CPUs."""
+
+
+@data_app.command("info")
+def data_info(path: Annotated[Path | None, typer.Argument(
+        help="Dataset path [default: $EDGEFER_DATA]")] = None,
+              skip_bad: SkipBadOpt = False, labels: LabelsOpt = "fer2013") -> None:
+    """Print face counts per split and class, and cross-split duplicates."""
+    from edgefer.data import EMOTIONS, SPLITS, load_faces, resolve_data
+
+    path = resolve_data(path)
+    faces = load_faces(path, skip_bad=skip_bad, labels=labels)
+    counts = faces.counts()
+    table = Table(title=f"{path} ({labels} labels)")
+    table.add_column("split")
+    for name in (*EMOTIONS, "total"):
+        table.add_column(name, justify="right")
+    for i, split in enumerate(SPLITS):
+        table.add_row(split, *(f"{c:,}" for c in counts[i]), f"{counts[i].sum():,}")
+    table.add_row("all", *(f"{c:,}" for c in counts.sum(0)), f"{counts.sum():,}", style="bold")
+    Console().print(table)
+    train = faces.split("train")
+    for split in ("val", "test"):
+        dup = int(faces.split(split).seen_in(train).sum())
+        print(f"{split}: {dup} faces have an exact copy in train")
+    if faces.skipped:
+        print(f"skipped {faces.skipped} malformed rows")
+
+
+@app.command("models")
+def models_cmd() -> None:
+    """List the trainable architectures with parameters and MACs per 48x48 image."""
+    require("torch")
+    from edgefer.models import count_macs, count_params, create_model, list_models
+
+    table = Table()
+    for col, justify in (("name", "left"), ("params", "right"), ("MACs", "right"),
+                         ("description", "left")):
+        table.add_column(col, justify=justify)
+    for name, doc in list_models().items():
+        model = create_model(name)
+        table.add_row(name, f"{count_params(model):,}", f"{count_macs(model) / 1e6:.1f}M", doc)
+    Console().print(table)
+
+
+@app.command()
+def train(
+    data: DataOpt = None,
+    model: Annotated[str, typer.Option(help="Architecture (see `edgefer models`).")] = "edge",
+    epochs: Annotated[int | None, typer.Option(help="Epochs to train [default: 60].")] = None,
+    batch_size: Annotated[int, typer.Option(help="Faces per step.")] = 64,
+    optimizer: Annotated[str, typer.Option(help="adamw or sgd.")] = "adamw",
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate [adamw 2e-3, sgd 0.05].")]
+        = None,
+    weight_decay: Annotated[float, typer.Option(help="Decoupled weight decay.")] = 0.05,
+    scheduler: Annotated[str, typer.Option(help="cosine, onecycle or plateau.")] = "cosine",
+    warmup_epochs: Annotated[float, typer.Option(help="Linear warm-up length.")] = 1.0,
+    label_smoothing: Annotated[float, typer.Option(help="Label smoothing.")] = 0.1,
+    class_weights: Annotated[bool, typer.Option(help="Weight the loss by inverse class frequency.")]
+        = False,
+    augment: Annotated[str, typer.Option(help="none, light, default or strong.")] = "default",
+    patience: Annotated[int, typer.Option(help="Early stop after N epochs without val gain "
+                                               "(0 = off).")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Train on a stratified subset of N faces.")]
+        = None,
+    labels: LabelsOpt = "fer2013",
+    skip_bad: SkipBadOpt = False,
+    seed: Annotated[int, typer.Option(help="Random seed (data order, augmentation, init).")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    amp: Annotated[bool, typer.Option(help="Mixed precision on CUDA.")] = True,
+    out: Annotated[Path | None, typer.Option(help="Run directory [default: runs/MODEL, "
+                                                  "numbered].")] = None,
+    resume: Annotated[Path | None, typer.Option(
+        help="Continue a killed run (its dir or last.pt) with its saved options; "
+             "--epochs may extend it.")] = None,
+) -> None:
+    """Train a model on FER2013 Training, choosing checkpoints on PublicTest (val)."""
+    require("torch")
+    from edgefer.data import resolve_data
+    from edgefer.train.config import TrainConfig
+    from edgefer.train.trainer import resume_run, start_run
+
+    if resume is not None:
+        trainer = resume_run(resume, console, epochs)
+    else:
+        from edgefer.models import list_models
+
+        if model not in list_models():
+            raise EdgeferError(f"unknown model {model!r}: choose one of {', '.join(list_models())}")
+        cfg = TrainConfig(
+            data=str(resolve_data(data)), model=model, epochs=epochs or TrainConfig.epochs,
+            batch_size=batch_size,
+            optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
+            warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
+            class_weights=class_weights, augment=augment, patience=patience, limit=limit,
+            labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp)
+        trainer = start_run(cfg, out, console)
+    best = trainer.fit()
+    console.print(f"best val acc {best['val_acc']:.4f} at epoch {best['epoch']}: "
+                  f"{trainer.out / 'best.pt'}")
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="Checkpoint (.pt or run dir).")],
+    data: DataOpt = None,
+    split: Annotated[str, typer.Option(help="train, val (PublicTest) or test (PrivateTest).")]
+        = "test",
+    labels: LabelsOpt = "fer2013",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Write the confusion matrix as PNG.")] = None,
+    skip_bad: SkipBadOpt = False,
+) -> None:
+    """Accuracy, macro F1, per-class metrics and confusion matrix on one split."""
+    from edgefer.data import resolve_data
+    from edgefer.evaluate import evaluate as run_evaluate
+    from edgefer.metrics import format_report
+
+    result = run_evaluate(model, resolve_data(data), split, labels, skip_bad)
+    if plot is not None:
+        from edgefer.plots import plot_confusion
+
+        plot_confusion(result["confusion"], list(result["per_class"]), plot,
+                       f"{model.name} on {split} (accuracy {result['accuracy']:.3f})")
+    print(json.dumps(result) if as_json else format_report(result))
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except EdgeferError as e:
+        console.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
+        sys.exit(2)

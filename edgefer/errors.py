@@ -1,0 +1,16 @@
+"""The one exception type the CLI turns into a one-line error and a non-zero exit."""
+
+
+class EdgeferError(Exception):
+    """A problem with the user's input or environment, stated in one line."""
+
+
+def require(module: str, extra: str = "train") -> None:
+    """Fail clearly when an optional dependency of an extra is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise EdgeferError(
+            f"this command needs '{module}', which is not installed: "
+            f"pip install 'edgefer[{extra}]' (see constraints.txt for pinned versions)"
+        )

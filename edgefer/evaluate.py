@@ -1,0 +1,53 @@
+"""`edgefer evaluate`: accuracy, macro F1, per-class metrics and confusion on one split."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from edgefer.data import load_faces
+from edgefer.errors import EdgeferError
+from edgefer.metrics import classification_metrics
+
+Predictor = Callable[[np.ndarray], np.ndarray]  # (N, 48, 48) uint8 faces -> (N, k) probabilities
+
+
+def load_predictor(path: Path) -> tuple[Predictor, list[str]]:
+    """A batch predictor and its label names, for a checkpoint (.pt or run dir)."""
+    if path.suffix == ".onnx":
+        raise EdgeferError(f"{path}: evaluating ONNX files needs `edgefer export` support")
+    from edgefer.errors import require
+
+    require("torch")
+    import torch
+
+    from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+
+    model, spec, labels = model_from_checkpoint(load_checkpoint(path))
+
+    @torch.no_grad()
+    def predict(images: np.ndarray) -> np.ndarray:
+        return torch.cat([model(torch.from_numpy(spec(chunk))).softmax(1)
+                          for chunk in np.array_split(images, max(1, len(images) // 512))]).numpy()
+
+    return predict, labels
+
+
+def evaluate(model_path: Path, data: Path, split: str = "test", labels: str = "fer2013",
+             skip_bad: bool = False) -> dict:
+    """Evaluate a model on a split; also reports accuracy on faces not seen in Training."""
+    predict, names = load_predictor(model_path)
+    faces = load_faces(data, skip_bad=skip_bad, labels=labels)
+    part = faces.split(split)
+    if len(part) == 0:
+        raise EdgeferError(f"{data}: the '{split}' split is empty")
+    pred = predict(part.images).argmax(1)
+    result = {"model": str(model_path), "split": split, "labels": labels,
+              **classification_metrics(part.labels, pred, names)}
+    if split != "train":
+        unseen = ~part.seen_in(faces.split("train"))
+        result["unseen"] = {"n": int(unseen.sum()),
+                            "accuracy": float((pred[unseen] == part.labels[unseen]).mean())}
+    return result

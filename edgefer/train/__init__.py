@@ -1,0 +1,1 @@
+"""PyTorch training: config, augmentation, checkpoints and the training loop."""

@@ -1,0 +1,54 @@
+"""Checkpoints: atomic writes, and safe loads (`weights_only=True`: nothing is unpickled)."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from edgefer.atomic import atomic_write
+from edgefer.errors import EdgeferError
+from edgefer.models import create_model
+from edgefer.preprocess import Preprocess
+
+FORMAT = "edgefer-checkpoint"
+
+
+def save_checkpoint(path: Path, payload: dict) -> None:
+    """Write a checkpoint so that a kill never leaves a truncated file."""
+    atomic_write(path, lambda tmp: torch.save({"format": FORMAT, **payload}, tmp))
+
+
+def load_checkpoint(path: str | Path, name: str = "best.pt") -> dict:
+    """Read an edgefer checkpoint (a file, or a run directory's `name`) without unpickling."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / name
+    if not path.is_file():
+        raise EdgeferError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile,
+            OSError) as e:
+        reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise EdgeferError(f"{path}: not a loadable edgefer checkpoint ({reason})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise EdgeferError(f"{path}: not an edgefer checkpoint (a foreign or raw state_dict file)")
+    ckpt["path"] = str(path)
+    return ckpt
+
+
+def model_from_checkpoint(ckpt: dict) -> tuple[nn.Module, Preprocess, list[str]]:
+    """The evaluated-mode model, its preprocessing and label names stored in a checkpoint."""
+    labels = list(ckpt["labels"])
+    spec = Preprocess.from_dict(ckpt["preprocess"])
+    model = create_model(ckpt["arch"], num_classes=len(labels), in_channels=spec.channels)
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as e:
+        raise EdgeferError(f"{ckpt['path']}: weights do not fit '{ckpt['arch']}': "
+                           f"{str(e).splitlines()[0]}") from None
+    return model.eval(), spec, labels

@@ -1,0 +1,74 @@
+"""Training configuration: every option of `edgefer train`, saved inside each checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from edgefer.errors import EdgeferError
+
+OPTIMIZERS = ("adamw", "sgd")
+SCHEDULERS = ("cosine", "onecycle", "plateau")
+# name -> (rotate degrees, shift fraction, scale fraction, flip probability, erase probability)
+AUGMENT_PRESETS = {
+    "none": (0.0, 0.0, 0.0, 0.0, 0.0),
+    "light": (5.0, 0.05, 0.05, 0.5, 0.0),
+    "default": (10.0, 0.1, 0.1, 0.5, 0.25),
+    "strong": (15.0, 0.15, 0.15, 0.5, 0.5),
+}
+DEFAULT_LR = {"adamw": 2e-3, "sgd": 0.05}
+
+
+@dataclass
+class TrainConfig:
+    """Options of one training run."""
+
+    data: str
+    model: str = "edge"
+    epochs: int = 60
+    batch_size: int = 64
+    optimizer: str = "adamw"
+    lr: float | None = None  # None: the optimizer's default in DEFAULT_LR
+    weight_decay: float = 0.05
+    scheduler: str = "cosine"
+    warmup_epochs: float = 1.0
+    label_smoothing: float = 0.1
+    class_weights: bool = False
+    augment: str = "default"
+    patience: int = 0  # early stopping: epochs without val improvement; 0 = off
+    limit: int | None = None  # train on a stratified subset of this many Training faces
+    labels: str = "fer2013"
+    skip_bad: bool = False
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # mixed precision on CUDA only
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.epochs >= 1, "--epochs must be at least 1"),
+            (self.batch_size >= 1, "--batch-size must be at least 1"),
+            (self.optimizer in OPTIMIZERS, f"--optimizer must be one of {OPTIMIZERS}"),
+            (self.scheduler in SCHEDULERS, f"--scheduler must be one of {SCHEDULERS}"),
+            (self.augment in AUGMENT_PRESETS, f"--augment must be one of {tuple(AUGMENT_PRESETS)}"),
+            (0.0 <= self.label_smoothing < 1.0, "--label-smoothing must be in [0, 1)"),
+            (self.lr is None or self.lr > 0, "--lr must be positive"),
+            (self.weight_decay >= 0, "--weight-decay must not be negative"),
+            (self.patience >= 0, "--patience must not be negative"),
+            (self.limit is None or self.limit >= 7, "--limit must be at least 7 (one per class)"),
+            (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
+             "--device must be auto, cpu or cuda[:N]"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise EdgeferError(message)
+
+    @property
+    def base_lr(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})

@@ -1,0 +1,270 @@
+"""The training loop: one epoch at a time, checkpointed atomically, resumable after a kill."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from edgefer.atomic import atomic_write_text
+from edgefer.data import EMOTIONS, FaceSet, load_faces
+from edgefer.errors import EdgeferError
+from edgefer.models import count_params, create_model
+from edgefer.plots import plot_curves
+from edgefer.preprocess import Preprocess
+from edgefer.train.augment import Augment
+from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
+from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
+
+HISTORY_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
+
+
+def pick_device(name: str) -> torch.device:
+    """`auto` is CUDA when present, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise EdgeferError(f"--device {name}: this torch build has no CUDA device")
+    return torch.device(name)
+
+
+def lr_factor(cfg: TrainConfig, progress: float) -> float:
+    """Multiplier of the base LR at `progress` (0..1 of all steps): linear warm-up, then
+    cosine decay; `onecycle` warms up over the first 30%."""
+    warm = min(cfg.warmup_epochs / cfg.epochs, 0.5)
+    if cfg.scheduler == "onecycle":
+        warm = max(warm, 0.3)
+    if progress < warm:
+        return max(progress / warm, 1e-3)
+    return 0.5 * (1 + math.cos(math.pi * (progress - warm) / (1 - warm)))
+
+
+class Trainer:
+    """Trains `cfg.model` on FER2013 Training, validates on PublicTest, writes a run dir."""
+
+    def __init__(self, cfg: TrainConfig, out: Path, console: Console,
+                 resume_from: dict | None = None) -> None:
+        self.cfg, self.out, self.console = cfg, out, console
+        self.device = pick_device(cfg.device)
+        torch.manual_seed(cfg.seed)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.spec = Preprocess()
+        faces = load_faces(cfg.data, skip_bad=cfg.skip_bad, labels=cfg.labels)
+        if faces.skipped:
+            console.print(f"[yellow]skipped {faces.skipped} malformed rows[/]")
+        train, val = faces.split("train"), faces.split("val")
+        if len(train) == 0 or len(val) == 0:
+            raise EdgeferError(f"{cfg.data}: needs Training and PublicTest rows "
+                               f"(has {len(train)} and {len(val)})")
+        if cfg.limit:
+            train = train.sample(cfg.limit, seed=cfg.seed)
+        self.train_set, self.val_set = train, val
+        self.x_train, self.y_train = self._tensors(train, soft=True)
+        self.x_val, self.y_val = self._tensors(val, soft=False)
+        self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels).to(self.device)
+        self.optimizer = self._optimizer()
+        self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimizer, mode="max", factor=0.5, patience=3)
+        self.augment = Augment(*AUGMENT_PRESETS[cfg.augment])
+        self.weights = self._class_weights(train) if cfg.class_weights else None
+        amp = cfg.amp and self.device.type == "cuda"
+        self.amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) \
+            if amp else None
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.history: list[dict] = []
+        self.best = {"epoch": 0, "val_acc": -1.0}
+        if resume_from is not None:
+            self._restore(resume_from)
+
+    def _tensors(self, faces: FaceSet, soft: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.from_numpy(self.spec(faces.images))
+        if soft and faces.targets is not None:
+            return x, torch.from_numpy(faces.targets)
+        return x, torch.from_numpy(faces.labels)
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        decay, no_decay = [], []
+        for p in self.model.parameters():
+            (decay if p.ndim > 1 else no_decay).append(p)
+        groups = [{"params": decay, "weight_decay": self.cfg.weight_decay},
+                  {"params": no_decay, "weight_decay": 0.0}]
+        if self.cfg.optimizer == "sgd":
+            return torch.optim.SGD(groups, lr=self.cfg.base_lr, momentum=0.9, nesterov=True)
+        return torch.optim.AdamW(groups, lr=self.cfg.base_lr)
+
+    @staticmethod
+    def _class_weights(train: FaceSet) -> torch.Tensor:
+        counts = np.bincount(train.labels, minlength=len(EMOTIONS)).astype(np.float64)
+        w = counts.sum() / (len(EMOTIONS) * np.maximum(counts, 1))
+        return torch.tensor(w / w.mean(), dtype=torch.float32)
+
+    def _restore(self, ckpt: dict) -> None:
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.plateau.load_state_dict(ckpt["plateau"])
+        self.scaler.load_state_dict(ckpt["scaler"])
+        self.gen.set_state(ckpt["rng"]["generator"])
+        torch.set_rng_state(ckpt["rng"]["torch"])
+        self.history = list(ckpt["history"])
+        self.best = dict(ckpt["best"])
+
+    # ---- the loop -------------------------------------------------------------------------
+
+    def fit(self) -> dict:
+        """Train until `epochs` or early stopping; returns the best epoch's record."""
+        cfg = self.cfg
+        self.console.print(
+            f"{cfg.model}: {count_params(self.model):,} parameters, "
+            f"{len(self.train_set):,} train / {len(self.val_set):,} val faces, "
+            f"device {self.device}, run dir {self.out}")
+        for epoch in range(len(self.history) + 1, cfg.epochs + 1):
+            if self._should_stop(epoch):
+                self.console.print(f"early stop: no val improvement for {cfg.patience} epochs")
+                break
+            start = time.perf_counter()
+            train_loss, train_acc = self._train_epoch(epoch)
+            val_loss, val_acc = self.validate()
+            if cfg.scheduler == "plateau":
+                self.plateau.step(val_acc)
+            record = {"epoch": epoch, "lr": self.optimizer.param_groups[0]["lr"],
+                      "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
+                      "val_acc": val_acc, "seconds": time.perf_counter() - start}
+            self.history.append(record)
+            improved = val_acc > self.best["val_acc"]
+            if improved:
+                self.best = {"epoch": epoch, "val_acc": val_acc}
+                save_checkpoint(self.out / "best.pt", self._payload(with_state=False))
+            save_checkpoint(self.out / "last.pt", self._payload(with_state=True))
+            self._write_logs()
+            self.console.print(
+                f"epoch {epoch}/{cfg.epochs}  loss {train_loss:.4f}  train acc {train_acc:.4f}  "
+                f"val loss {val_loss:.4f}  val acc {val_acc:.4f}{'  *best*' if improved else ''}  "
+                f"({record['seconds']:.1f}s)")
+        return self.best
+
+    def _should_stop(self, epoch: int) -> bool:
+        return self.cfg.patience > 0 and epoch - 1 - self.best["epoch"] >= self.cfg.patience
+
+    def _train_epoch(self, epoch: int) -> tuple[float, float]:
+        cfg, model = self.cfg, self.model
+        model.train()
+        n = len(self.x_train)
+        steps = math.ceil(n / cfg.batch_size)
+        perm = torch.randperm(n, generator=self.gen)
+        total_loss, correct = 0.0, 0
+        with _progress(self.console, f"epoch {epoch}/{cfg.epochs}", steps) as (bar, task):
+            for step in range(steps):
+                idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+                x = self.augment(self.x_train[idx], self.gen).to(self.device, non_blocking=True)
+                y = self.y_train[idx].to(self.device, non_blocking=True)
+                if cfg.scheduler != "plateau":
+                    done = ((epoch - 1) * steps + step) / (cfg.epochs * steps)
+                    for group in self.optimizer.param_groups:
+                        group["lr"] = cfg.base_lr * lr_factor(cfg, done)
+                with torch.autocast(self.device.type, dtype=self.amp_dtype,
+                                    enabled=self.amp_dtype is not None):
+                    logits = model(x)
+                    loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing,
+                                           weight=None if self.weights is None
+                                           else self.weights.to(self.device))
+                self.optimizer.zero_grad(set_to_none=True)
+                self.scaler.scale(loss).backward()
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+                hard = y if y.ndim == 1 else y.argmax(1)
+                total_loss += loss.item() * len(idx)
+                correct += int((logits.argmax(1) == hard).sum())
+                seen = min((step + 1) * cfg.batch_size, n)
+                bar.update(task, advance=1, info=f"loss {total_loss / seen:.4f} "
+                                                 f"acc {correct / seen:.4f}")
+        return total_loss / n, correct / n
+
+    @torch.no_grad()
+    def validate(self) -> tuple[float, float]:
+        """Loss and accuracy on PublicTest (no augmentation, no label smoothing)."""
+        self.model.eval()
+        logits = torch.cat([self.model(xb.to(self.device)).float().cpu()
+                            for xb in self.x_val.split(512)])
+        loss = F.cross_entropy(logits, self.y_val).item()
+        return loss, float((logits.argmax(1) == self.y_val).float().mean())
+
+    # ---- outputs --------------------------------------------------------------------------
+
+    def _payload(self, with_state: bool) -> dict:
+        payload = {
+            "arch": self.cfg.model,
+            "labels": list(EMOTIONS),
+            "preprocess": self.spec.to_dict(),
+            "config": self.cfg.to_dict(),
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "epoch": len(self.history),
+            "history": self.history,
+            "best": self.best,
+        }
+        if with_state:
+            payload |= {
+                "optimizer": self.optimizer.state_dict(),
+                "plateau": self.plateau.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "rng": {"generator": self.gen.get_state(), "torch": torch.get_rng_state()},
+            }
+        return payload
+
+    def _write_logs(self) -> None:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=HISTORY_FIELDS)
+        writer.writeheader()
+        writer.writerows(self.history)
+        atomic_write_text(self.out / "metrics.csv", buf.getvalue())
+        plot_curves(self.history, self.out / "curves.png")
+
+
+@contextlib.contextmanager
+def _progress(console: Console, title: str, total: int):
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        yield bar, bar.add_task(title, total=total, info="")
+
+
+def next_run_dir(root: Path, name: str) -> Path:
+    """runs/NAME, or runs/NAME2, runs/NAME3... for the first that does not exist yet."""
+    candidate, k = root / name, 2
+    while candidate.exists():
+        candidate, k = root / f"{name}{k}", k + 1
+    return candidate
+
+
+def start_run(cfg: TrainConfig, out: Path | None, console: Console) -> Trainer:
+    """A fresh run in `out` (default runs/<model>, numbered when taken)."""
+    out = out or next_run_dir(Path("runs"), cfg.model)
+    if (out / "last.pt").exists():
+        raise EdgeferError(f"{out} already holds a run: continue it with --resume {out}, "
+                           "or pick another --out")
+    trainer = Trainer(cfg, out, console)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
+    return trainer
+
+
+def resume_run(path: Path, console: Console, epochs: int | None = None) -> Trainer:
+    """Continue a run from its `last.pt` (a run dir or the file); `epochs` may extend it."""
+    ckpt = load_checkpoint(path, name="last.pt")
+    if "optimizer" not in ckpt:
+        raise EdgeferError(f"{ckpt['path']}: holds no training state; resume from last.pt")
+    cfg = TrainConfig.from_dict(ckpt["config"])
+    if epochs is not None:
+        cfg.epochs = epochs
+    out = Path(ckpt["path"]).parent
+    console.print(f"resuming {out} after epoch {ckpt['epoch']} of {cfg.epochs}")
+    return Trainer(cfg, out, console, resume_from=ckpt)

@@ -1,0 +1,83 @@
+"""Shared fixtures: the real FER2013 data (found like the CLI finds it) and small subsets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
+
+
+def data_path() -> Path:
+    return Path(os.environ.get("EDGEFER_DATA") or DEFAULT_DATA)
+
+
+@pytest.fixture(scope="session")
+def fer_path() -> Path:
+    """The full FER2013 npz. Missing: a failure under CI, a loud skip elsewhere."""
+    path = data_path()
+    if not path.exists():
+        message = (f"FER2013 not found at {path}: set EDGEFER_DATA or place the shared data "
+                   "beside the repo (../shared/data/fer2013/fer2013.npz)")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def fer(fer_path):
+    from edgefer.data import load_faces
+
+    return load_faces(fer_path)
+
+
+@pytest.fixture(scope="session")
+def small_npz(fer, tmp_path_factory) -> Path:
+    """A fixed subset of the real data: 700 train, 350 val, 350 test faces (stratified)."""
+    parts = [fer.split(s).sample(n, seed=0) for s, n in (("train", 700), ("val", 350),
+                                                          ("test", 350))]
+    path = tmp_path_factory.mktemp("data") / "small.npz"
+    np.savez(path,
+             pixels=np.concatenate([p.images for p in parts]),
+             emotion=np.concatenate([p.labels for p in parts]).astype(np.uint8),
+             usage=np.concatenate([p.splits for p in parts]))
+    return path
+
+
+def run_cli(*args: str, check: bool = True, env: dict | None = None,
+            **kwargs) -> subprocess.CompletedProcess:
+    """Run `python -m edgefer ARGS` in a real process, as a user would."""
+    env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
+    proc = subprocess.run([sys.executable, "-m", "edgefer", *args], capture_output=True,
+                          text=True, env=env, **kwargs)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"edgefer {' '.join(args)} failed ({proc.returncode}):\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    """A user error: non-zero exit, no traceback, one line naming the problem."""
+    assert proc.returncode != 0, proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.fixture(scope="session")
+def trained_run(fer_path, tmp_path_factory) -> Path:
+    """edge-s trained for one epoch on 2,000 real Training faces (about 20 s on 2 cores)."""
+    out = tmp_path_factory.mktemp("runs") / "edge-s"
+    run_cli("train", "--data", str(fer_path), "--model", "edge-s", "--epochs", "1",
+            "--limit", "2000", "--batch-size", "8", "--lr", "1e-3", "--warmup-epochs", "0",
+            "--augment", "none", "--out", str(out))
+    return out

@@ -1,0 +1,129 @@
+"""Training on real faces: learning, run outputs, checkpoints, kill-and-resume, bad files."""
+
+from __future__ import annotations
+
+import csv
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from conftest import assert_one_line_error, run_cli
+
+from edgefer.errors import EdgeferError
+from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+
+# The best constant predictor on PublicTest: its majority share and class-prior entropy (nats).
+VAL_MAJORITY = 895 / 3589
+VAL_PRIOR_ENTROPY = 1.8102
+
+
+def history(run_dir):
+    with (run_dir / "metrics.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_one_epoch_on_2000_faces_beats_chance(trained_run):
+    (row,) = history(trained_run)
+    assert float(row["val_acc"]) > VAL_MAJORITY
+    assert float(row["val_loss"]) < VAL_PRIOR_ENTROPY
+
+
+def test_run_dir_outputs(trained_run):
+    assert {p.name for p in trained_run.iterdir()} >= {"best.pt", "last.pt", "metrics.csv",
+                                                         "curves.png", "config.json"}
+    img = cv2.imread(str(trained_run / "curves.png"))
+    assert img is not None and img.std() > 5
+    ckpt = load_checkpoint(trained_run)
+    assert ckpt["arch"] == "edge-s" and len(ckpt["labels"]) == 7 and "optimizer" not in ckpt
+    _model, spec, labels = model_from_checkpoint(ckpt)
+    assert spec.size == (48, 48) and labels[3] == "happy"
+    assert "optimizer" in load_checkpoint(trained_run, name="last.pt")
+
+
+def test_existing_run_needs_resume(trained_run, fer_path):
+    proc = run_cli("train", "--data", str(fer_path), "--out", str(trained_run), check=False)
+    assert_one_line_error(proc, "already holds a run", "--resume")
+
+
+def _train_args(data, out, epochs):
+    return ["--data", str(data), "--model", "edge-s", "--epochs", str(epochs), "--batch-size",
+            "32", "--out", str(out)]
+
+
+def test_kill_and_resume_matches_uninterrupted_run(small_npz, tmp_path):
+    run_cli("train", *_train_args(small_npz, tmp_path / "ref", 4))
+    reference = [r["val_acc"] for r in history(tmp_path / "ref")]
+
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "edgefer", "train",
+                             *_train_args(small_npz, out, 4)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "metrics.csv").exists() and len(history(out)) >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = load_checkpoint(out, name="last.pt")["epoch"]
+    assert 2 <= done < 4
+    assert not list(out.glob(".*.tmp"))  # a kill leaves no half-written file behind
+
+    run_cli("train", "--resume", str(out))
+    assert [r["val_acc"] for r in history(out)] == reference
+
+
+def test_resume_can_extend_epochs(trained_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "extend"
+    shutil.copytree(trained_run, run)
+    run_cli("train", "--resume", str(run / "last.pt"), "--epochs", "2")
+    assert [int(r["epoch"]) for r in history(run)] == [1, 2]
+
+
+def test_pickle_checkpoint_is_never_executed(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"model": Exploit()}))
+    with pytest.raises(EdgeferError, match="not a loadable edgefer checkpoint"):
+        load_checkpoint(path)
+    torch.save({"model": Exploit()}, tmp_path / "evil_zip.pt")
+    with pytest.raises(EdgeferError, match="not a loadable edgefer checkpoint"):
+        load_checkpoint(tmp_path / "evil_zip.pt")
+    assert not marker.exists()
+
+
+def test_foreign_and_missing_checkpoints(tmp_path):
+    torch.save(torch.nn.Linear(2, 2).state_dict(), tmp_path / "raw.pt")
+    with pytest.raises(EdgeferError, match="not an edgefer checkpoint"):
+        load_checkpoint(tmp_path / "raw.pt")
+    (tmp_path / "trunc.pt").write_bytes(np.random.default_rng(0).bytes(1000))
+    with pytest.raises(EdgeferError, match="not a loadable"):
+        load_checkpoint(tmp_path / "trunc.pt")
+    with pytest.raises(EdgeferError, match="checkpoint not found"):
+        load_checkpoint(tmp_path / "none.pt")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--model", "vgg99"], "unknown model"),
+    (["--epochs", "0"], "--epochs must be at least 1"),
+    (["--optimizer", "lion"], "--optimizer must be one of"),
+])
+def test_bad_train_options(small_npz, tmp_path, args, message):
+    proc = run_cli("train", "--data", str(small_npz), "--out", str(tmp_path / "r"), *args,
+                   check=False)
+    assert_one_line_error(proc, message)
