@@ -143,7 +143,7 @@ def train(
 
 @app.command()
 def evaluate(
-    model: Annotated[Path, typer.Argument(help="Checkpoint (.pt or run dir).")],
+    model: Annotated[Path, typer.Argument(help="Checkpoint (.pt or run dir) or exported .onnx.")],
     data: DataOpt = None,
     split: Annotated[str, typer.Option(help="train, val (PublicTest) or test (PrivateTest).")]
         = "test",
@@ -164,6 +164,66 @@ def evaluate(
         plot_confusion(result["confusion"], list(result["per_class"]), plot,
                        f"{model.name} on {split} (accuracy {result['accuracy']:.3f})")
     print(json.dumps(result) if as_json else format_report(result))
+
+
+@app.command("export")
+def export_cmd(
+    source: Annotated[Path, typer.Argument(help="Run directory (uses best.pt) or checkpoint.")],
+    out: Annotated[Path | None, typer.Option(help="Output directory [default: RUN/export].")]
+        = None,
+    int8: Annotated[bool, typer.Option("--int8", help="Also write the static int8 QDQ "
+                                                      "model.int8.onnx.")] = False,
+    data: DataOpt = None,
+    calib_size: Annotated[int, typer.Option(help="Training faces to calibrate on (stratified).")]
+        = 1000,
+    calib_method: Annotated[str, typer.Option(help="minmax, entropy or percentile.")] = "minmax",
+    activations: Annotated[str, typer.Option(help="int8 activation type: uint8 or int8.")]
+        = "uint8",
+    max_drop: Annotated[float, typer.Option(help="Fail if int8 loses more val accuracy "
+                                                 "(points).")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Calibration sample seed.")] = 0,
+    latency_runs: Annotated[int, typer.Option(help="Timed runs per model.")] = 500,
+) -> None:
+    """Export a checkpoint to ONNX (fp32, and int8 calibrated on FER2013 Training faces)."""
+    require("torch")
+    require("onnx")
+    from edgefer.data import resolve_data
+    from edgefer.export import ExportOptions, export_model
+
+    if out is None:
+        out = (source if source.is_dir() else source.parent) / "export"
+    opts = ExportOptions(int8=int8, calib_size=calib_size, calib_method=calib_method,
+                         activations=activations, max_drop=max_drop, seed=seed,
+                         latency_runs=latency_runs)
+    report = export_model(source, out, resolve_data(data), opts)
+    _print_export_table(report)
+    if not report["passed"]:
+        c = report["comparison"]
+        raise EdgeferError(
+            f"int8 loses {c['val_drop_points']:.2f} val points (> --max-drop {max_drop}); "
+            f"model.int8.onnx not written. Try --calib-method entropy or percentile, "
+            f"or quantization-aware fine-tuning")
+
+
+def _print_export_table(report: dict) -> None:
+    table = Table(title=f"export of {report['checkpoint']} ({report['machine']['cpu']})")
+    for col in ("model", "MB", "val acc", "test acc", "test acc (unseen)", "p50 ms (1 thr, b1)"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for name in ("fp32", "int8"):
+        if name in report:
+            r = report[name]
+            table.add_row(name, f"{r['bytes'] / 1e6:.3f}", f"{r['val_acc']:.4f}",
+                          f"{r['test_acc']:.4f}", f"{r['test_unseen_acc']:.4f}",
+                          f"{r['latency_ms_1thread_b1']['p50']:.3f}")
+    Console().print(table)
+    if "comparison" in report:
+        c = report["comparison"]
+        print(f"int8 vs fp32: val drop {c['val_drop_points']:.2f} points, top-1 agreement "
+              f"val {c['agreement']['val']:.4f} / test {c['agreement']['test']:.4f}, max prob "
+              f"diff {c['max_prob_diff']:.4f}, size {c['size_ratio']:.1%}, "
+              f"speed-up {c['speedup_1thread_b1']:.2f}x")
+    print(f"PyTorch vs ONNX fp32 max |diff| {report['torch_max_abs_diff']:.2e}; "
+          f"files in {report['out']}")
 
 
 def main() -> None:

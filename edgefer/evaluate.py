@@ -8,18 +8,19 @@ from pathlib import Path
 import numpy as np
 
 from edgefer.data import load_faces
-from edgefer.errors import EdgeferError
+from edgefer.errors import EdgeferError, require
 from edgefer.metrics import classification_metrics
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # (N, 48, 48) uint8 faces -> (N, k) probabilities
 
 
 def load_predictor(path: Path) -> tuple[Predictor, list[str]]:
-    """A batch predictor and its label names, for a checkpoint (.pt or run dir)."""
+    """A batch predictor and its label names, for an exported .onnx or a checkpoint."""
     if path.suffix == ".onnx":
-        raise EdgeferError(f"{path}: evaluating ONNX files needs `edgefer export` support")
-    from edgefer.errors import require
+        from edgefer.runtime import EmotionClassifier
 
+        clf = EmotionClassifier(path)
+        return clf.predict_probs, clf.labels
     require("torch")
     import torch
 
@@ -29,8 +30,8 @@ def load_predictor(path: Path) -> tuple[Predictor, list[str]]:
 
     @torch.no_grad()
     def predict(images: np.ndarray) -> np.ndarray:
-        return torch.cat([model(torch.from_numpy(spec(chunk))).softmax(1)
-                          for chunk in np.array_split(images, max(1, len(images) // 512))]).numpy()
+        chunks = np.array_split(images, max(1, len(images) // 512))
+        return torch.cat([model(torch.from_numpy(spec(c))).softmax(1) for c in chunks]).numpy()
 
     return predict, labels
 

@@ -1,0 +1,153 @@
+"""`edgefer export`: checkpoint -> model.onnx (+ model.int8.onnx) + export_report.json."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgefer import __version__
+from edgefer.atomic import atomic_write_text
+from edgefer.data import FaceSet, load_faces
+from edgefer.errors import EdgeferError
+from edgefer.export.metadata import write_with_metadata
+from edgefer.export.quantize import ACTIVATION_TYPES, CALIB_METHODS, calibration_set, quantize_int8
+from edgefer.export.to_onnx import export_fp32, torch_max_diff
+from edgefer.machine import machine_info
+from edgefer.models import count_macs, count_params
+from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.latency import measure_latency
+from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+
+FP32_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model.int8.onnx", "export_report.json"
+
+
+@dataclass
+class ExportOptions:
+    """Options of `edgefer export`."""
+
+    int8: bool = False
+    calib_size: int = 1000
+    calib_method: str = "minmax"
+    activations: str = "uint8"
+    max_drop: float = 1.0  # allowed int8 val accuracy loss, in points
+    seed: int = 0
+    latency_runs: int = 500
+
+    def check(self) -> None:
+        if self.int8 and self.calib_size < 1:
+            raise EdgeferError(f"--calib-size must be at least 1, not {self.calib_size}")
+        if self.calib_method not in CALIB_METHODS:
+            raise EdgeferError(f"--calib-method must be one of {', '.join(CALIB_METHODS)}")
+        if self.activations not in ACTIVATION_TYPES:
+            raise EdgeferError(f"--activations must be one of {', '.join(ACTIVATION_TYPES)}")
+        if self.latency_runs < 1:
+            raise EdgeferError("--latency-runs must be at least 1")
+
+
+def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> dict:
+    """Export, measure and describe; returns the report (also written to out/REPORT_NAME).
+
+    Model files appear only complete (written beside the target, then renamed). When int8
+    loses more than `max_drop` val points the int8 file is not written and the report says so.
+    """
+    opts.check()
+    ckpt = load_checkpoint(src)
+    model, spec, labels = model_from_checkpoint(ckpt)
+    faces = load_faces(data)
+    splits = {s: faces.split(s) for s in ("train", "val", "test")}
+    for s in ("val", "test"):
+        if len(splits[s]) == 0:
+            raise EdgeferError(f"{data}: export measures accuracy on '{s}', which is empty")
+    calib = calibration_set(splits["train"], opts.calib_size, opts.seed) if opts.int8 else None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
+    except OSError as e:
+        raise EdgeferError(f"cannot write to {out}: {e.strerror or e}") from None
+    try:
+        meta = {"format": "edgefer-model", "version": 1, "labels": labels,
+                "input": spec.to_dict(), "output": "probabilities", "arch": ckpt["arch"],
+                "params": count_params(model), "macs": count_macs(model),
+                "source": {"checkpoint": Path(ckpt["path"]).name, "epoch": ckpt["epoch"]},
+                "edgefer": __version__}
+        x = {s: spec(splits[s].images) for s in ("val", "test")}
+        unseen = ~splits["test"].seen_in(splits["train"])
+        export_fp32(copy.deepcopy(model), spec, work / "raw.onnx")
+        staged = {"fp32": work / FP32_NAME}
+        metas = {"fp32": {**meta, "precision": "fp32"}}
+        write_with_metadata(work / "raw.onnx", metas["fp32"], staged["fp32"])
+        if calib is not None:
+            quantize_int8(work / "raw.onnx", work / "int8.onnx", calib, spec, opts.calib_method,
+                          opts.activations, work)
+            staged["int8"] = work / INT8_NAME
+            calibration = {"method": opts.calib_method, "samples": len(calib),
+                           "seed": opts.seed, "split": "train", "activations": opts.activations,
+                           "weights": "int8 per-channel", "format": "QDQ"}
+            metas["int8"] = {**meta, "precision": "int8", "calibration": calibration}
+            write_with_metadata(work / "int8.onnx", metas["int8"], staged["int8"])
+        results, probs = {}, {}
+        for name, path in staged.items():
+            results[name], probs[name] = _measure(path, x, splits, unseen, opts.latency_runs)
+        report = _report(src, out, data, results, probs, opts)
+        report["torch_max_abs_diff"] = torch_max_diff(model, probs["fp32"]["val"], x["val"])
+        for name, path in staged.items():
+            if name == "int8" and not report["passed"]:
+                continue
+            final = out / path.name
+            write_with_metadata(path, {**metas[name], "metrics": _metrics(results[name])}, final)
+            results[name]["file"] = str(final)
+        atomic_write_text(out / REPORT_NAME, json.dumps(report, indent=2) + "\n")
+        return report
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(path: Path, x: dict[str, np.ndarray], splits: dict[str, FaceSet],
+             unseen: np.ndarray, runs: int) -> tuple[dict, dict]:
+    """Accuracy on val/test with all cores, then single-thread batch-1 latency."""
+    clf = EmotionClassifier(path)
+    probs = {s: np.concatenate([clf.run_tensor(b) for b in np.array_split(x[s], 8)])
+             for s in ("val", "test")}
+    acc = {s: float((probs[s].argmax(1) == splits[s].labels).mean()) for s in probs}
+    hits = probs["test"].argmax(1) == splits["test"].labels
+    one = EmotionClassifier(path, threads=1)
+    sample = x["val"][:1]
+    result = {"bytes": path.stat().st_size, "val_acc": acc["val"], "test_acc": acc["test"],
+              "test_unseen_acc": float(hits[unseen].mean()),
+              "latency_ms_1thread_b1": measure_latency(lambda: one.run_tensor(sample), runs)}
+    return result, probs
+
+
+def _metrics(r: dict) -> dict:
+    return {"val_acc": r["val_acc"], "test_acc": r["test_acc"],
+            "test_unseen_acc": r["test_unseen_acc"]}
+
+
+def _report(src: Path, out: Path, data: Path, results: dict, probs: dict,
+            opts: ExportOptions) -> dict:
+    report = {"checkpoint": str(src), "out": str(out), "data": str(data),
+              "machine": machine_info(), **results}
+    report["passed"] = True
+    if "int8" in results:
+        f, q = results["fp32"], results["int8"]
+        drop = 100 * (f["val_acc"] - q["val_acc"])
+        report["comparison"] = {
+            "val_drop_points": drop,
+            "test_drop_points": 100 * (f["test_acc"] - q["test_acc"]),
+            "agreement": {s: float((probs["fp32"][s].argmax(1) == probs["int8"][s].argmax(1))
+                                   .mean()) for s in ("val", "test")},
+            "max_prob_diff": float(max(np.abs(probs["fp32"][s] - probs["int8"][s]).max()
+                                       for s in ("val", "test"))),
+            "size_ratio": q["bytes"] / f["bytes"],
+            "speedup_1thread_b1": f["latency_ms_1thread_b1"]["p50"]
+            / q["latency_ms_1thread_b1"]["p50"],
+            "max_drop_points": opts.max_drop,
+        }
+        report["passed"] = drop <= opts.max_drop
+    return report
