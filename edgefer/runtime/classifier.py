@@ -59,7 +59,8 @@ class EmotionClassifier:
         h, w = spec.size
         expected = [spec.channels, h, w] if spec.layout == "NCHW" else [h, w, spec.channels]
         shape = inputs[0].shape[1:]
-        if len(shape) != 3 or any(isinstance(d, int) and d != e for d, e in zip(shape, expected, strict=True)):
+        if len(shape) != 3 or any(isinstance(d, int) and d != e
+                                  for d, e in zip(shape, expected, strict=True)):
             raise EdgeferError(f"{self.path}: metadata describes input {expected} but the graph "
                                f"takes {shape}")
         n_out = outputs[0].shape[-1]
