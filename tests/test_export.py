@@ -1,0 +1,176 @@
+"""`edgefer export`: self-describing fp32/int8 ONNX files, fidelity, report, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from conftest import assert_one_line_error, run_cli
+
+from edgefer.errors import EdgeferError
+from edgefer.preprocess import Preprocess
+from edgefer.runtime import EmotionClassifier
+from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+
+
+@pytest.fixture(scope="module")
+def exported(trained_run, fer_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    proc = run_cli("export", str(trained_run), "--int8", "--data", str(fer_path), "--out",
+                   str(out), "--calib-size", "300", "--latency-runs", "50")
+    assert "int8 vs fp32" in proc.stdout
+    return out
+
+
+def test_files_are_valid_onnx_with_dynamic_batch(exported):
+    for name in ("model.onnx", "model.int8.onnx"):
+        model = onnx.load(str(exported / name))
+        onnx.checker.check_model(model, full_check=True)
+        assert max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) >= 17
+        assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param
+    ops = {n.op_type for n in onnx.load(str(exported / "model.onnx")).graph.node}
+    assert "BatchNormalization" not in ops  # folded into the convolutions
+    ops8 = [n.op_type for n in onnx.load(str(exported / "model.int8.onnx")).graph.node]
+    assert "QuantizeLinear" in ops8 and "DequantizeLinear" in ops8
+
+
+def test_metadata_round_trip(exported):
+    fp32 = EmotionClassifier(exported / "model.onnx")
+    int8 = EmotionClassifier(exported / "model.int8.onnx")
+    for clf, precision in ((fp32, "fp32"), (int8, "int8")):
+        meta = clf.meta
+        assert meta["precision"] == precision
+        assert meta["labels"] == ["angry", "disgust", "fear", "happy", "sad", "surprise",
+                                  "neutral"]
+        assert meta["preprocess"] == Preprocess()
+        assert meta["input"] == {"size": [48, 48], "channels": 1, "layout": "NCHW",
+                                 "range": [0.0, 1.0], "mean": [0.5], "std": [0.25]}
+        assert meta["arch"] == "edge-s" and meta["params"] > 0
+        assert set(meta["metrics"]) >= {"val_acc", "test_acc"}
+    assert int8.meta["calibration"]["method"] == "minmax"
+    assert 290 <= int8.meta["calibration"]["samples"] <= 310
+    assert "calibration" not in fp32.meta
+
+
+def test_onnx_matches_pytorch(exported, trained_run, fer):
+    model, spec, _ = model_from_checkpoint(load_checkpoint(trained_run))
+    faces = fer.split("val").images[:64]
+    with torch.no_grad():
+        ref = model(torch.from_numpy(spec(faces))).softmax(1).numpy()
+    got = EmotionClassifier(exported / "model.onnx").predict_probs(faces)
+    assert np.abs(got - ref).max() < 1e-4
+
+
+def test_int8_agrees_with_fp32(exported, fer):
+    faces = fer.split("val").images[:500]
+    a = EmotionClassifier(exported / "model.onnx").predict_probs(faces).argmax(1)
+    b = EmotionClassifier(exported / "model.int8.onnx").predict_probs(faces).argmax(1)
+    assert (a == b).mean() >= 0.95
+
+
+def test_report(exported):
+    report = json.loads((exported / "export_report.json").read_text())
+    assert report["passed"] is True
+    c = report["comparison"]
+    assert set(c) >= {"val_drop_points", "agreement", "max_prob_diff", "size_ratio",
+                      "speedup_1thread_b1"}
+    assert c["size_ratio"] < 0.35
+    assert report["torch_max_abs_diff"] < 1e-4
+    for name in ("fp32", "int8"):
+        assert report[name]["latency_ms_1thread_b1"]["p50"] > 0
+    assert report["int8"]["bytes"] == (exported / "model.int8.onnx").stat().st_size
+    assert report["machine"]["cores"] >= 1
+
+
+def test_evaluate_accepts_onnx(exported, fer_path):
+    result = json.loads(run_cli("evaluate", str(exported / "model.int8.onnx"), "--data",
+                                str(fer_path), "--split", "val", "--json").stdout)
+    meta = EmotionClassifier(exported / "model.int8.onnx").meta
+    assert result["n"] == 3589
+    assert result["accuracy"] == pytest.approx(meta["metrics"]["val_acc"], abs=1e-9)
+
+
+def test_opencv_backend_matches_ort_and_refuses_int8(exported, fer):
+    faces = fer.split("test").images[:32]
+    ort_probs = EmotionClassifier(exported / "model.onnx").predict_probs(faces)
+    cv_probs = EmotionClassifier(exported / "model.onnx", backend="opencv").predict_probs(faces)
+    assert np.abs(ort_probs - cv_probs).max() < 1e-4
+    with pytest.raises(EdgeferError, match="fp32 models only"):
+        EmotionClassifier(exported / "model.int8.onnx", backend="opencv")
+
+
+def test_foreign_and_corrupt_models(tmp_path, exported):
+    (tmp_path / "random.onnx").write_bytes(np.random.default_rng(0).bytes(5000))
+    with pytest.raises(EdgeferError, match="not a loadable ONNX model"):
+        EmotionClassifier(tmp_path / "random.onnx")
+    data = (exported / "model.onnx").read_bytes()
+    (tmp_path / "trunc.onnx").write_bytes(data[: len(data) // 2])
+    with pytest.raises(EdgeferError, match="not a loadable ONNX model"):
+        EmotionClassifier(tmp_path / "trunc.onnx")
+    model = onnx.load(str(exported / "model.onnx"))
+    del model.metadata_props[:]
+    onnx.save(model, str(tmp_path / "bare.onnx"))
+    with pytest.raises(EdgeferError, match="no 'edgefer' metadata"):
+        EmotionClassifier(tmp_path / "bare.onnx")
+
+
+def test_foreign_onnx_from_another_task(fer_path):
+    yunet = fer_path.parents[2] / "models" / "face_detection_yunet_2023mar.onnx"
+    if not yunet.exists():
+        pytest.skip(f"{yunet} not present")
+    with pytest.raises(EdgeferError, match="not an edgefer model"):
+        EmotionClassifier(yunet)
+
+
+def _no_models(out):
+    return not out.exists() or not [p for p in out.rglob("*") if p.suffix == ".onnx"]
+
+
+def test_bad_checkpoints(tmp_path, fer_path):
+    out = tmp_path / "out"
+    proc = run_cli("export", str(tmp_path / "missing.pt"), "--data", str(fer_path), "--out",
+                   str(out), check=False)
+    assert_one_line_error(proc, "checkpoint not found")
+    torch.save({"weight": torch.zeros(3)}, tmp_path / "foreign.pt")
+    proc = run_cli("export", str(tmp_path / "foreign.pt"), "--data", str(fer_path), "--out",
+                   str(out), check=False)
+    assert_one_line_error(proc, "not an edgefer checkpoint")
+    assert _no_models(out)
+
+
+def test_bad_data_and_options(trained_run, small_npz, tmp_path):
+    no_train = tmp_path / "no_train.npz"
+    with np.load(small_npz) as z:
+        keep = z["usage"] != 0
+        np.savez(no_train, pixels=z["pixels"][keep], emotion=z["emotion"][keep],
+                 usage=z["usage"][keep])
+    cases = [
+        (["--data", str(no_train), "--int8"], "calibration needs Training faces"),
+        (["--data", str(small_npz), "--int8", "--calib-size", "0"], "--calib-size must be"),
+        (["--data", str(small_npz), "--int8", "--calib-method", "kl"], "--calib-method must"),
+    ]
+    for args, message in cases:
+        out = tmp_path / "out"
+        proc = run_cli("export", str(trained_run), "--out", str(out), *args, check=False)
+        assert_one_line_error(proc, message)
+        assert _no_models(out)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    proc = run_cli("export", str(trained_run), "--data", str(small_npz), "--out",
+                   str(blocker / "sub"), check=False)
+    assert_one_line_error(proc, "cannot write to")
+
+
+def test_max_drop_gate_withholds_int8(trained_run, small_npz, tmp_path):
+    out = tmp_path / "gate"
+    proc = run_cli("export", str(trained_run), "--data", str(small_npz), "--out", str(out),
+                   "--int8", "--calib-size", "50", "--latency-runs", "5", "--max-drop", "-100",
+                   check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "--calib-method entropy" in proc.stderr and "val drop" in proc.stdout
+    assert (out / "model.onnx").exists() and not (out / "model.int8.onnx").exists()
+    assert json.loads((out / "export_report.json").read_text())["passed"] is False
+    assert not list(out.glob(".export-*"))
