@@ -129,7 +129,8 @@ def train(
         if model not in list_models():
             raise EdgeferError(f"unknown model {model!r}: choose one of {', '.join(list_models())}")
         cfg = TrainConfig(
-            data=str(resolve_data(data)), model=model, epochs=epochs or TrainConfig.epochs,
+            data=str(resolve_data(data).resolve()), model=model,
+            epochs=epochs or TrainConfig.epochs,
             batch_size=batch_size,
             optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
             warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
@@ -224,6 +225,64 @@ def _print_export_table(report: dict) -> None:
               f"speed-up {c['speedup_1thread_b1']:.2f}x")
     print(f"PyTorch vs ONNX fp32 max |diff| {report['torch_max_abs_diff']:.2e}; "
           f"files in {report['out']}")
+
+
+@app.command()
+def detect(
+    source: Annotated[Path, typer.Option(help="An image file or a directory of images.")],
+    model: Annotated[Path | None, typer.Option(help="Exported .onnx [default: shipped int8].")]
+        = None,
+    detector: Annotated[str | None, typer.Option(
+        help="YuNet .onnx, or 'none' to treat each image as one face "
+             "[default: $EDGEFER_DETECTOR, the cache, or a verified download].")] = None,
+    backend: Annotated[str, typer.Option(help="auto, ort-cpu, ort-cuda or opencv (fp32).")]
+        = "auto",
+    threads: Annotated[int | None, typer.Option(help="Inference threads [default: all].")]
+        = None,
+    min_face: Annotated[int, typer.Option(help="Smallest face side in pixels.")] = 24,
+    score: Annotated[float, typer.Option(help="Face detection score threshold.")] = 0.6,
+    margin: Annotated[float, typer.Option(help="Crop margin around the face box.")] = 0.15,
+    align: Annotated[bool, typer.Option(help="Rotate crops so the eyes are level.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per image.")] = False,
+    save: Annotated[Path | None, typer.Option(
+        help="Write annotated output: a file for one image, a directory for several.")] = None,
+) -> None:
+    """Detect faces and classify their emotions."""
+    import time
+
+    import cv2
+
+    from edgefer.atomic import atomic_write
+    from edgefer.runtime import EmotionClassifier
+    from edgefer.runtime.annotate import annotate
+    from edgefer.runtime.assets import default_model
+    from edgefer.runtime.face_detector import FaceDetector
+    from edgefer.runtime.pipeline import EmotionPipeline
+    from edgefer.runtime.sources import image_files, iter_images
+
+    files = image_files(source)
+    clf = EmotionClassifier(model or default_model(), backend=backend, threads=threads)
+    det = None if detector == "none" else FaceDetector(detector, score, min_face=min_face)
+    pipeline = EmotionPipeline(clf, det, margin=margin, align=align)
+    many = len(files) > 1 or source.is_dir()
+    for i, (path, frame, decode_ms) in enumerate(iter_images(source)):
+        start = time.perf_counter()
+        result = pipeline(frame)
+        result.time_ms = {"decode": decode_ms, **result.time_ms}
+        if as_json:
+            print(json.dumps({**result.to_json(i), "source": str(path)}), flush=True)
+        else:
+            found = ", ".join(f"{f.emotion} {f.confidence:.2f} at {list(f.box)}"
+                              for f in result.faces) or "no face"
+            print(f"{path}: {found}")
+        if save is not None:
+            fps = 1000 / max((time.perf_counter() - start) * 1000 + decode_ms, 1e-6)
+            target = save / f"{path.stem}.jpg" if many else save
+            ext = target.suffix or ".jpg"
+            ok, buf = cv2.imencode(ext, annotate(frame, result, clf.labels, fps))
+            if not ok:
+                raise EdgeferError(f"cannot encode {target} as {ext}")
+            atomic_write(target, lambda tmp, b=buf: tmp.write_bytes(b.tobytes()))
 
 
 def main() -> None:

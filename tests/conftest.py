@@ -81,3 +81,26 @@ def trained_run(fer_path, tmp_path_factory) -> Path:
             "--limit", "2000", "--batch-size", "8", "--lr", "1e-3", "--warmup-epochs", "0",
             "--augment", "none", "--out", str(out))
     return out
+
+
+@pytest.fixture(scope="session")
+def exported(trained_run, fer_path, tmp_path_factory) -> Path:
+    """trained_run exported to model.onnx and model.int8.onnx."""
+    out = tmp_path_factory.mktemp("export")
+    proc = run_cli("export", str(trained_run), "--int8", "--data", str(fer_path), "--out",
+                   str(out), "--calib-size", "300", "--latency-runs", "50")
+    assert "int8 vs fp32" in proc.stdout
+    return out
+
+
+@pytest.fixture(scope="session")
+def yunet(fer_path) -> Path:
+    """The shared YuNet face detector file."""
+    path = Path(os.environ.get("EDGEFER_DETECTOR") or
+                REPO.parent / "shared" / "models" / "face_detection_yunet_2023mar.onnx")
+    if not path.exists():
+        message = f"YuNet not found at {path}: set EDGEFER_DETECTOR"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

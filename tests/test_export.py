@@ -16,15 +16,6 @@ from edgefer.runtime import EmotionClassifier
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 
-@pytest.fixture(scope="module")
-def exported(trained_run, fer_path, tmp_path_factory):
-    out = tmp_path_factory.mktemp("export")
-    proc = run_cli("export", str(trained_run), "--int8", "--data", str(fer_path), "--out",
-                   str(out), "--calib-size", "300", "--latency-runs", "50")
-    assert "int8 vs fp32" in proc.stdout
-    return out
-
-
 def test_files_are_valid_onnx_with_dynamic_batch(exported):
     for name in ("model.onnx", "model.int8.onnx"):
         model = onnx.load(str(exported / name))
@@ -117,10 +108,7 @@ def test_foreign_and_corrupt_models(tmp_path, exported):
         EmotionClassifier(tmp_path / "bare.onnx")
 
 
-def test_foreign_onnx_from_another_task(fer_path):
-    yunet = fer_path.parents[2] / "models" / "face_detection_yunet_2023mar.onnx"
-    if not yunet.exists():
-        pytest.skip(f"{yunet} not present")
+def test_foreign_onnx_from_another_task(yunet):
     with pytest.raises(EdgeferError, match="not an edgefer model"):
         EmotionClassifier(yunet)
 

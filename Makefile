@@ -1,0 +1,33 @@
+# Two commands do all the set-up on a fresh clone:
+#   make demo   - create .venv, install, detect emotions on a real photo with the shipped model
+#   make test   - create .venv, install, lint and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHARED ?= $(abspath ../shared)
+PHOTO ?= $(SHARED)/models/testdata/astronaut.png
+export EDGEFER_DATA ?= $(SHARED)/data/fer2013/fer2013.npz
+export EDGEFER_DETECTOR ?= $(SHARED)/models/face_detection_yunet_2023mar.onnx
+
+.PHONY: setup demo test lint clean
+
+setup: $(VENV)/.installed
+
+# torch is pinned to the local CPU build in constraints.txt (an unpinned torch pulls CUDA).
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,dev]'
+	touch $@
+
+demo: setup
+	$(BIN)/edgefer detect --source $(PHOTO) --save runs/demo/$(notdir $(basename $(PHOTO))).png
+	@echo "annotated image: runs/demo/$(notdir $(basename $(PHOTO))).png"
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache *.egg-info

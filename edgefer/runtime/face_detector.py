@@ -1,0 +1,109 @@
+"""`FaceDetector`: YuNet through `cv2.FaceDetectorYN`, and where its model file comes from.
+
+The YuNet file is OpenCV Zoo's (MIT), not ours to ship: it is found at `--detector PATH`,
+`$EDGEFER_DETECTOR`, or the cache directory, and otherwise downloaded there once with its
+sha256 checked (never when `EDGEFER_OFFLINE=1`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edgefer.atomic import atomic_write
+from edgefer.data.locate import cache_dir
+from edgefer.errors import EdgeferError
+
+YUNET_FILE = "face_detection_yunet_2023mar.onnx"
+YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+YUNET_URL = ("https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/"
+             + YUNET_FILE)
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detection: box (x, y, w, h) in pixels, 5 landmarks (right eye, left eye, nose,
+    right and left mouth corner) and the detector's score."""
+
+    box: tuple[int, int, int, int]
+    landmarks: np.ndarray  # (5, 2) float32
+    score: float
+
+
+def resolve_detector(path: str | Path | None = None) -> Path:
+    """The YuNet file: given path, $EDGEFER_DETECTOR, the cache, or a verified download."""
+    given = path or os.environ.get("EDGEFER_DETECTOR")
+    if given:
+        p = Path(given).expanduser()
+        if not p.is_file():
+            raise EdgeferError(f"face detector model not found: {p}")
+        return p
+    cached = cache_dir() / "models" / YUNET_FILE
+    if cached.is_file():
+        return cached
+    if os.environ.get("EDGEFER_OFFLINE") == "1":
+        raise EdgeferError(
+            f"face detector {YUNET_FILE} is missing and EDGEFER_OFFLINE=1: download it from "
+            f"{YUNET_URL} (sha256 {YUNET_SHA256[:12]}...) to {cached}, or pass --detector PATH")
+    download(os.environ.get("EDGEFER_DETECTOR_URL", YUNET_URL), cached, YUNET_SHA256)
+    return cached
+
+
+def download(url: str, dest: Path, sha256: str, timeout: float = 30.0) -> None:
+    """Fetch `url` to `dest` atomically, refusing content whose sha256 differs."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            data = response.read()
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+        reason = getattr(e, "reason", e)
+        raise EdgeferError(f"cannot download {url} ({reason}): fetch it by hand to {dest}, "
+                           "or pass --detector PATH") from None
+    got = hashlib.sha256(data).hexdigest()
+    if got != sha256:
+        raise EdgeferError(f"download of {url} has sha256 {got[:12]}..., expected "
+                           f"{sha256[:12]}...: not saved")
+    atomic_write(dest, lambda tmp: tmp.write_bytes(data))
+
+
+class FaceDetector:
+    """Finds faces in BGR frames of any size."""
+
+    def __init__(self, path: str | Path | None = None, score_threshold: float = 0.6,
+                 nms_threshold: float = 0.3, min_face: int = 24, top_k: int = 100) -> None:
+        self.path = resolve_detector(path)
+        if not 0 < score_threshold < 1:
+            raise EdgeferError(f"score threshold must be in (0, 1), not {score_threshold}")
+        if min_face < 1:
+            raise EdgeferError(f"min face size must be at least 1 pixel, not {min_face}")
+        self.min_face = min_face
+        # OpenCV 5 warns on every create that its new DNN engine ignores targets: harmless.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        try:
+            self._net = cv2.FaceDetectorYN.create(str(self.path), "", (320, 320),
+                                                  score_threshold, nms_threshold, top_k)
+        except cv2.error as e:
+            raise EdgeferError(f"{self.path}: not a YuNet face detector model "
+                               f"({str(e).strip().splitlines()[-1][:120]})") from None
+        self._size = (320, 320)
+
+    def __call__(self, frame: np.ndarray) -> list[Face]:
+        h, w = frame.shape[:2]
+        if (w, h) != self._size:
+            self._net.setInputSize((w, h))
+            self._size = (w, h)
+        _, rows = self._net.detect(frame)
+        faces = []
+        for r in rows if rows is not None else ():
+            x0, y0 = max(0, round(r[0])), max(0, round(r[1]))
+            x1, y1 = min(w, round(r[0] + r[2])), min(h, round(r[1] + r[3]))
+            if min(x1 - x0, y1 - y0) >= self.min_face:
+                faces.append(Face((x0, y0, x1 - x0, y1 - y0),
+                                  r[4:14].reshape(5, 2).astype(np.float32), float(r[14])))
+        return faces
