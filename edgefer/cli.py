@@ -22,7 +22,7 @@ app.add_typer(data_app, name="data")
 console = Console(stderr=True)
 
 DataOpt = Annotated[Path | None, typer.Option(
-    "--data", help="FER2013 .csv, .npz or image-folder root [default: $EDGEFER_DATA]")]
+    "--data", help="FER2013 .csv, .npz or image-folder root (default: $EDGEFER_DATA)")]
 SkipBadOpt = Annotated[bool, typer.Option(
     "--skip-bad", help="Drop malformed rows and report how many, instead of failing.")]
 LabelsOpt = Annotated[str, typer.Option(
@@ -44,7 +44,7 @@ def _root(version: Annotated[bool, typer.Option(
 
 @data_app.command("info")
 def data_info(path: Annotated[Path | None, typer.Argument(
-        help="Dataset path [default: $EDGEFER_DATA]")] = None,
+        help="Dataset path (default: $EDGEFER_DATA)")] = None,
               skip_bad: SkipBadOpt = False, labels: LabelsOpt = "fer2013") -> None:
     """Print face counts per split and class, and cross-split duplicates."""
     from edgefer.data import EMOTIONS, SPLITS, load_faces, resolve_data
@@ -88,10 +88,10 @@ def models_cmd() -> None:
 def train(
     data: DataOpt = None,
     model: Annotated[str, typer.Option(help="Architecture (see `edgefer models`).")] = "edge",
-    epochs: Annotated[int | None, typer.Option(help="Epochs to train [default: 60].")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs to train (default: 60).")] = None,
     batch_size: Annotated[int, typer.Option(help="Faces per step.")] = 64,
     optimizer: Annotated[str, typer.Option(help="adamw or sgd.")] = "adamw",
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate [adamw 2e-3, sgd 0.05].")]
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (adamw 2e-3, sgd 0.05).")]
         = None,
     weight_decay: Annotated[float, typer.Option(help="Decoupled weight decay.")] = 0.05,
     scheduler: Annotated[str, typer.Option(help="cosine, onecycle or plateau.")] = "cosine",
@@ -109,8 +109,8 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed (data order, augmentation, init).")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
     amp: Annotated[bool, typer.Option(help="Mixed precision on CUDA.")] = True,
-    out: Annotated[Path | None, typer.Option(help="Run directory [default: runs/MODEL, "
-                                                  "numbered].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory (default: runs/MODEL, "
+                                                  "numbered).")] = None,
     resume: Annotated[Path | None, typer.Option(
         help="Continue a killed run (its dir or last.pt) with its saved options; "
              "--epochs may extend it.")] = None,
@@ -170,7 +170,7 @@ def evaluate(
 @app.command("export")
 def export_cmd(
     source: Annotated[Path, typer.Argument(help="Run directory (uses best.pt) or checkpoint.")],
-    out: Annotated[Path | None, typer.Option(help="Output directory [default: RUN/export].")]
+    out: Annotated[Path | None, typer.Option(help="Output directory (default: RUN/export).")]
         = None,
     int8: Annotated[bool, typer.Option("--int8", help="Also write the static int8 QDQ "
                                                       "model.int8.onnx.")] = False,
@@ -229,60 +229,54 @@ def _print_export_table(report: dict) -> None:
 
 @app.command()
 def detect(
-    source: Annotated[Path, typer.Option(help="An image file or a directory of images.")],
-    model: Annotated[Path | None, typer.Option(help="Exported .onnx [default: shipped int8].")]
+    source: Annotated[str | None, typer.Option(
+        help="Image, directory of images, video file or stream URL.")] = None,
+    camera: Annotated[int | None, typer.Option(help="Camera index (e.g. 0).")] = None,
+    model: Annotated[Path | None, typer.Option(help="Exported .onnx (default: shipped int8).")]
         = None,
     detector: Annotated[str | None, typer.Option(
         help="YuNet .onnx, or 'none' to treat each image as one face "
-             "[default: $EDGEFER_DETECTOR, the cache, or a verified download].")] = None,
+             "(default: $EDGEFER_DETECTOR, the cache, or a verified download).")] = None,
     backend: Annotated[str, typer.Option(help="auto, ort-cpu, ort-cuda or opencv (fp32).")]
         = "auto",
-    threads: Annotated[int | None, typer.Option(help="Inference threads [default: all].")]
+    threads: Annotated[int | None, typer.Option(help="Inference threads (default: all).")]
         = None,
     min_face: Annotated[int, typer.Option(help="Smallest face side in pixels.")] = 24,
     score: Annotated[float, typer.Option(help="Face detection score threshold.")] = 0.6,
+    det_size: Annotated[int, typer.Option(
+        help="Run the face detector on frames scaled to this longer side.")] = 320,
     margin: Annotated[float, typer.Option(help="Crop margin around the face box.")] = 0.15,
     align: Annotated[bool, typer.Option(help="Rotate crops so the eyes are level.")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per image.")] = False,
+    smoothing: Annotated[float, typer.Option(
+        help="Video: weight of a face's previous probabilities (0 = none).")] = 0.6,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per frame.")] = False,
     save: Annotated[Path | None, typer.Option(
-        help="Write annotated output: a file for one image, a directory for several.")] = None,
+        help="Annotated output: image file, directory (several images) or .mp4/.avi.")] = None,
+    show: Annotated[bool, typer.Option("--show", help="Show a window (needs a display).")]
+        = False,
+    max_frames: Annotated[int | None, typer.Option(help="Stop after N frames.")] = None,
+    reconnect: Annotated[int, typer.Option(
+        help="Camera/stream: times to reopen a source that stops sending frames.")] = 0,
 ) -> None:
-    """Detect faces and classify their emotions."""
-    import time
-
-    import cv2
-
-    from edgefer.atomic import atomic_write
+    """Detect faces and classify their emotions in images, video, streams or a camera."""
     from edgefer.runtime import EmotionClassifier
-    from edgefer.runtime.annotate import annotate
     from edgefer.runtime.assets import default_model
+    from edgefer.runtime.detect import DetectOptions, run_detect
     from edgefer.runtime.face_detector import FaceDetector
     from edgefer.runtime.pipeline import EmotionPipeline
-    from edgefer.runtime.sources import image_files, iter_images
+    from edgefer.runtime.sources import FrameSource
 
-    files = image_files(source)
+    if not 0 <= smoothing < 1:
+        raise EdgeferError("--smoothing must be in [0, 1)")
+    frames = FrameSource(source, camera, reconnect)
     clf = EmotionClassifier(model or default_model(), backend=backend, threads=threads)
-    det = None if detector == "none" else FaceDetector(detector, score, min_face=min_face)
+    det = None if detector == "none" else FaceDetector(detector, score, min_face=min_face,
+                                                          max_side=det_size)
     pipeline = EmotionPipeline(clf, det, margin=margin, align=align)
-    many = len(files) > 1 or source.is_dir()
-    for i, (path, frame, decode_ms) in enumerate(iter_images(source)):
-        start = time.perf_counter()
-        result = pipeline(frame)
-        result.time_ms = {"decode": decode_ms, **result.time_ms}
-        if as_json:
-            print(json.dumps({**result.to_json(i), "source": str(path)}), flush=True)
-        else:
-            found = ", ".join(f"{f.emotion} {f.confidence:.2f} at {list(f.box)}"
-                              for f in result.faces) or "no face"
-            print(f"{path}: {found}")
-        if save is not None:
-            fps = 1000 / max((time.perf_counter() - start) * 1000 + decode_ms, 1e-6)
-            target = save / f"{path.stem}.jpg" if many else save
-            ext = target.suffix or ".jpg"
-            ok, buf = cv2.imencode(ext, annotate(frame, result, clf.labels, fps))
-            if not ok:
-                raise EdgeferError(f"cannot encode {target} as {ext}")
-            atomic_write(target, lambda tmp, b=buf: tmp.write_bytes(b.tobytes()))
+    count = run_detect(pipeline, frames, DetectOptions(as_json, save, show, max_frames,
+                                                       smoothing))
+    if save is not None:
+        console.print(f"saved {count} annotated frame(s) to {save}")
 
 
 def main() -> None:

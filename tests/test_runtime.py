@@ -182,3 +182,63 @@ def test_detector_download(monkeypatch, tmp_path, http_dir, yunet):
     assert hashlib.sha256(cached.read_bytes()).hexdigest() == YUNET_SHA256
     os.remove(www / "good.onnx")
     assert resolve_detector() == cached  # served from the cache now
+
+
+def write_video(fer, path, frames=30):
+    """An mp4 of the 4-face composite with the faces swaying sideways."""
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (640, 480))
+    base = composite(fer, 4)
+    for t in range(frames):
+        out.write(np.roll(base, int(8 * np.sin(t / 5)), axis=1))
+    out.release()
+
+
+def count_frames(path):
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    return n
+
+
+def test_video_tracks_faces_and_saves_playable_file(fer, yunet, exported, tmp_path):
+    video, out = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    write_video(fer, video)
+    proc = run_cli("detect", "--source", str(video), "--model", str(exported / "model.int8.onnx"),
+                   "--detector", str(yunet), "--json", "--save", str(out))
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert len(lines) == 30
+    assert all(sorted(f["track_id"] for f in x["faces"]) == [0, 1, 2, 3] for x in lines)
+    assert count_frames(out) == 30
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_video_errors(tmp_path, exported, yunet):
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    common = ["detect", "--model", str(exported / "model.onnx"), "--detector", str(yunet)]
+    cases = [
+        (["--source", str(tmp_path / "empty.mp4")], "video"),
+        (["--camera", "99"], "cannot open camera 99"),
+        (["--camera", "0", "--source", "x.mp4"], "exactly one of --source or --camera"),
+        (["--source", str(tmp_path / "empty.mp4"), "--show"], "--show needs a display"),
+    ]
+    for args, message in cases:
+        assert_one_line_error(run_cli(*common, *args, check=False), message)
+
+
+def test_ctrl_c_finalises_the_output(fer, yunet, exported, tmp_path):
+    import signal
+
+    video, out = tmp_path / "long.mp4", tmp_path / "cut.mp4"
+    write_video(fer, video, frames=600)
+    proc = subprocess.Popen([sys.executable, "-m", "edgefer", "detect", "--source", str(video),
+                             "--model", str(exported / "model.int8.onnx"), "--detector",
+                             str(yunet), "--json", "--save", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(5):
+        proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted after" in err and "Traceback" not in err
+    assert 5 <= count_frames(out) < 600

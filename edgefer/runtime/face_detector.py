@@ -76,13 +76,16 @@ class FaceDetector:
     """Finds faces in BGR frames of any size."""
 
     def __init__(self, path: str | Path | None = None, score_threshold: float = 0.6,
-                 nms_threshold: float = 0.3, min_face: int = 24, top_k: int = 100) -> None:
+                 nms_threshold: float = 0.3, min_face: int = 24, top_k: int = 100,
+                 max_side: int = 320) -> None:
         self.path = resolve_detector(path)
         if not 0 < score_threshold < 1:
             raise EdgeferError(f"score threshold must be in (0, 1), not {score_threshold}")
         if min_face < 1:
             raise EdgeferError(f"min face size must be at least 1 pixel, not {min_face}")
-        self.min_face = min_face
+        if max_side < 32:
+            raise EdgeferError(f"detection size must be at least 32 pixels, not {max_side}")
+        self.min_face, self.max_side = min_face, max_side
         # OpenCV 5 warns on every create that its new DNN engine ignores targets: harmless.
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         try:
@@ -94,11 +97,20 @@ class FaceDetector:
         self._size = (320, 320)
 
     def __call__(self, frame: np.ndarray) -> list[Face]:
+        """Faces in a BGR frame; detection runs on a copy whose longer side is `max_side`."""
         h, w = frame.shape[:2]
-        if (w, h) != self._size:
-            self._net.setInputSize((w, h))
-            self._size = (w, h)
-        _, rows = self._net.detect(frame)
+        scale = min(1.0, self.max_side / max(h, w))
+        small = frame if scale == 1.0 else cv2.resize(
+            frame, (max(1, round(w * scale)), max(1, round(h * scale))),
+            interpolation=cv2.INTER_AREA)
+        size = (small.shape[1], small.shape[0])
+        if size != self._size:
+            self._net.setInputSize(size)
+            self._size = size
+        _, rows = self._net.detect(small)
+        if rows is not None:
+            rows = rows.copy()
+            rows[:, :14] /= scale
         faces = []
         for r in rows if rows is not None else ():
             x0, y0 = max(0, round(r[0])), max(0, round(r[1]))

@@ -1,9 +1,11 @@
-"""Frames to process: one image file or a directory of images, decoded with OpenCV."""
+"""Frames to process: an image, a directory of images, a video file, a stream URL or a camera."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -12,6 +14,7 @@ import numpy as np
 from edgefer.errors import EdgeferError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+STREAM_PREFIXES = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
 
 def image_files(source: Path) -> list[Path]:
@@ -40,9 +43,97 @@ def read_image(path: Path) -> np.ndarray:
     return img
 
 
-def iter_images(source: Path) -> Iterator[tuple[Path, np.ndarray, float]]:
-    """(path, BGR frame, decode milliseconds) for each image of the source."""
-    for path in image_files(source):
-        start = time.perf_counter()
-        img = read_image(path)
-        yield path, img, (time.perf_counter() - start) * 1000
+@dataclass
+class Frame:
+    """One decoded frame, where it came from and how long decoding took."""
+
+    image: np.ndarray
+    name: str
+    decode_ms: float
+
+
+class FrameSource:
+    """Iterates frames of images, a video, a stream or a camera.
+
+    A live source (camera, stream) that stops delivering frames is reopened up to
+    `reconnect` times; otherwise it ends with an EdgeferError saying how many frames came.
+    """
+
+    def __init__(self, source: str | None = None, camera: int | None = None,
+                 reconnect: int = 0) -> None:
+        if (source is None) == (camera is None):
+            raise EdgeferError("give exactly one of --source or --camera")
+        self.camera, self.reconnect = camera, reconnect
+        self.target: str | int = camera if camera is not None else str(source)
+        self.live = camera is not None or str(source).startswith(STREAM_PREFIXES)
+        self.images: list[Path] | None = None
+        if not self.live:
+            path = Path(str(source))
+            if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+                self.images = image_files(path)
+            elif not path.is_file():
+                raise EdgeferError(f"source not found: {path}")
+        self.fps = 30.0
+        self._cap: cv2.VideoCapture | None = None
+
+    @property
+    def is_video(self) -> bool:
+        return self.images is None
+
+    def _open(self) -> cv2.VideoCapture:
+        # FFmpeg's own log lines ("moov atom not found") would break one-line errors: we
+        # report failures ourselves.
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+        cap = cv2.VideoCapture(self.target)
+        if not cap.isOpened():
+            what = f"camera {self.camera}" if self.camera is not None else f"video {self.target}"
+            raise EdgeferError(f"cannot open {what}")
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if 1 <= fps <= 240 else 30.0
+        return cap
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self.images is not None:
+            for path in self.images:
+                start = time.perf_counter()
+                img = read_image(path)
+                yield Frame(img, str(path), (time.perf_counter() - start) * 1000)
+            return
+        yield from self._video()
+
+    def _video(self) -> Iterator[Frame]:
+        self._cap = self._open()
+        count, retries = 0, 0
+        try:
+            while True:
+                start = time.perf_counter()
+                ok, img = self._cap.read()
+                if ok and img is not None and img.size:
+                    count, retries = count + 1, 0
+                    yield Frame(img, f"{self.target}#{count - 1}",
+                                (time.perf_counter() - start) * 1000)
+                    continue
+                if not self.live:
+                    if count == 0:
+                        raise EdgeferError(f"{self.target}: empty or unreadable video")
+                    return
+                if retries >= self.reconnect:
+                    raise EdgeferError(f"{self._name()} stopped sending frames after {count}"
+                                       + (f" ({retries} reconnects failed)" if retries else ""))
+                retries += 1
+                self._cap.release()
+                time.sleep(min(2.0, 0.25 * 2 ** retries))
+                try:
+                    self._cap = self._open()
+                except EdgeferError:
+                    continue
+        finally:
+            self.close()
+
+    def _name(self) -> str:
+        return f"camera {self.camera}" if self.camera is not None else f"stream {self.target}"
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
