@@ -1,4 +1,4 @@
-"""The `edgefer` command line: data -> train -> evaluate (-> export -> detect -> bench)."""
+"""The `edgefer` command line: data -> train -> evaluate -> export -> detect."""
 
 from __future__ import annotations
 
@@ -190,6 +190,7 @@ def export_cmd(
     require("onnx")
     from edgefer.data import resolve_data
     from edgefer.export import ExportOptions, export_model
+    from edgefer.export.report import print_report
 
     if out is None:
         out = (source if source.is_dir() else source.parent) / "export"
@@ -197,34 +198,13 @@ def export_cmd(
                          activations=activations, max_drop=max_drop, seed=seed,
                          latency_runs=latency_runs)
     report = export_model(source, out, resolve_data(data), opts)
-    _print_export_table(report)
+    print_report(report)
     if not report["passed"]:
         c = report["comparison"]
         raise EdgeferError(
             f"int8 loses {c['val_drop_points']:.2f} val points (> --max-drop {max_drop}); "
             f"model.int8.onnx not written. Try --calib-method entropy or percentile, "
             f"or quantization-aware fine-tuning")
-
-
-def _print_export_table(report: dict) -> None:
-    table = Table(title=f"export of {report['checkpoint']} ({report['machine']['cpu']})")
-    for col in ("model", "MB", "val acc", "test acc", "test acc (unseen)", "p50 ms (1 thr, b1)"):
-        table.add_column(col, justify="left" if col == "model" else "right")
-    for name in ("fp32", "int8"):
-        if name in report:
-            r = report[name]
-            table.add_row(name, f"{r['bytes'] / 1e6:.3f}", f"{r['val_acc']:.4f}",
-                          f"{r['test_acc']:.4f}", f"{r['test_unseen_acc']:.4f}",
-                          f"{r['latency_ms_1thread_b1']['p50']:.3f}")
-    Console().print(table)
-    if "comparison" in report:
-        c = report["comparison"]
-        print(f"int8 vs fp32: val drop {c['val_drop_points']:.2f} points, top-1 agreement "
-              f"val {c['agreement']['val']:.4f} / test {c['agreement']['test']:.4f}, max prob "
-              f"diff {c['max_prob_diff']:.4f}, size {c['size_ratio']:.1%}, "
-              f"speed-up {c['speedup_1thread_b1']:.2f}x")
-    print(f"PyTorch vs ONNX fp32 max |diff| {report['torch_max_abs_diff']:.2e}; "
-          f"files in {report['out']}")
 
 
 @app.command()
@@ -270,6 +250,10 @@ def detect(
         raise EdgeferError("--smoothing must be in [0, 1)")
     frames = FrameSource(source, camera, reconnect)
     clf = EmotionClassifier(model or default_model(), backend=backend, threads=threads)
+    if threads:
+        import cv2
+
+        cv2.setNumThreads(threads)  # the face detector runs on OpenCV's thread pool
     det = None if detector == "none" else FaceDetector(detector, score, min_face=min_face,
                                                           max_side=det_size)
     pipeline = EmotionPipeline(clf, det, margin=margin, align=align)

@@ -17,8 +17,8 @@ from edgefer.data import FaceSet, load_faces
 from edgefer.errors import EdgeferError
 from edgefer.export.metadata import write_with_metadata
 from edgefer.export.quantize import ACTIVATION_TYPES, CALIB_METHODS, calibration_set, quantize_int8
+from edgefer.export.report import build_report, int8_drop
 from edgefer.export.to_onnx import export_fp32, torch_max_diff
-from edgefer.machine import machine_info
 from edgefer.models import count_macs, count_params
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.latency import measure_latency
@@ -95,7 +95,7 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> dict:
         for name, path in staged.items():
             results[name], probs[name] = _measure(path, x, splits, unseen, opts.latency_runs)
         passed = "int8" not in results or \
-            _drop(results["fp32"], results["int8"], "val") <= opts.max_drop
+            int8_drop(results["fp32"], results["int8"], "val") <= opts.max_drop
         for name, path in staged.items():
             results[name]["file"] = None
             if name == "int8" and not passed:
@@ -103,7 +103,7 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> dict:
             final = out / path.name
             write_with_metadata(path, {**metas[name], "metrics": _metrics(results[name])}, final)
             results[name] |= {"file": str(final), "bytes": final.stat().st_size}
-        report = _report(src, out, data, results, probs, opts)
+        report = build_report(src, out, data, results, probs, opts.max_drop)
         report["passed"] = passed
         n = 256  # PyTorch vs ONNX Runtime on the first val faces
         report["torch_max_abs_diff"] = torch_max_diff(model, probs["fp32"]["val"][:n],
@@ -133,29 +133,3 @@ def _measure(path: Path, x: dict[str, np.ndarray], splits: dict[str, FaceSet],
 def _metrics(r: dict) -> dict:
     return {"val_acc": r["val_acc"], "test_acc": r["test_acc"],
             "test_unseen_acc": r["test_unseen_acc"]}
-
-
-def _drop(fp32: dict, int8: dict, split: str) -> float:
-    """Accuracy points int8 loses against fp32 on a split."""
-    return 100 * (fp32[f"{split}_acc"] - int8[f"{split}_acc"])
-
-
-def _report(src: Path, out: Path, data: Path, results: dict, probs: dict,
-            opts: ExportOptions) -> dict:
-    report = {"checkpoint": str(src), "out": str(out), "data": str(data),
-              "machine": machine_info(), **results}
-    if "int8" in results:
-        f, q = results["fp32"], results["int8"]
-        report["comparison"] = {
-            "val_drop_points": _drop(f, q, "val"),
-            "test_drop_points": _drop(f, q, "test"),
-            "agreement": {s: float((probs["fp32"][s].argmax(1) == probs["int8"][s].argmax(1))
-                                   .mean()) for s in ("val", "test")},
-            "max_prob_diff": float(max(np.abs(probs["fp32"][s] - probs["int8"][s]).max()
-                                       for s in ("val", "test"))),
-            "size_ratio": q["bytes"] / f["bytes"],
-            "speedup_1thread_b1": f["latency_ms_1thread_b1"]["p50"]
-            / q["latency_ms_1thread_b1"]["p50"],
-            "max_drop_points": opts.max_drop,
-        }
-    return report

@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
 
+from edgefer.data.composite import FACE_SIDE, SLOTS, composite_frame
 from edgefer.errors import EdgeferError
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import default_model
 from edgefer.runtime.face_detector import YUNET_SHA256, FaceDetector, resolve_detector
 from edgefer.runtime.pipeline import EmotionPipeline
-
-PASTE = [(40, 40), (360, 40), (40, 270), (360, 270)]  # top-left corners of 180 px faces
+from edgefer.runtime.tracker import iou
 
 
 @pytest.fixture(scope="module")
@@ -32,22 +32,9 @@ def photo(yunet):
     return path
 
 
-def composite(fer, n):
-    """A 640x480 frame with n real FER2013 test faces (upscaled to 180 px) on a grey wall."""
-    frame = np.full((480, 640, 3), 90, np.uint8)
-    test = fer.split("test")
-    for (x, y), i in zip(PASTE[:n], (3, 10, 25, 40), strict=False):
-        face = cv2.resize(test.images[i], (180, 180), interpolation=cv2.INTER_CUBIC)
-        frame[y:y + 180, x:x + 180] = face[..., None]
-    return frame
-
-
-def iou(a, b):
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    return iw * ih / (aw * ah + bw * bh - iw * ih)
+def composite(fer, n, shift=0):
+    """A 640x480 frame with n real FER2013 test faces."""
+    return composite_frame(fer.split("test").images[[3, 10, 25, 40][:n]], shift)
 
 
 def test_shipped_model_labels_the_astronaut_happy(photo, yunet):
@@ -63,8 +50,8 @@ def test_composite_frames_count_and_place_faces(fer, yunet, exported, n):
                                FaceDetector(yunet))
     result = pipeline(composite(fer, n))
     assert len(result.faces) == n
-    for x, y in PASTE[:n]:
-        assert max(iou(f.box, (x, y, 180, 180)) for f in result.faces) > 0.4
+    for x, y in SLOTS[:n]:
+        assert max(iou(f.box, (x, y, FACE_SIDE, FACE_SIDE)) for f in result.faces) > 0.4
 
 
 def test_detect_json_lines_and_saved_images(fer, yunet, exported, tmp_path):
@@ -187,9 +174,8 @@ def test_detector_download(monkeypatch, tmp_path, http_dir, yunet):
 def write_video(fer, path, frames=30):
     """An mp4 of the 4-face composite with the faces swaying sideways."""
     out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (640, 480))
-    base = composite(fer, 4)
     for t in range(frames):
-        out.write(np.roll(base, int(8 * np.sin(t / 5)), axis=1))
+        out.write(composite(fer, 4, int(8 * np.sin(t / 5))))
     out.release()
 
 
@@ -242,3 +228,41 @@ def test_ctrl_c_finalises_the_output(fer, yunet, exported, tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted after" in err and "Traceback" not in err
     assert 5 <= count_frames(out) < 600
+
+
+@pytest.fixture
+def dropping_stream(tmp_path):
+    """An HTTP video stream on 127.0.0.1 that breaks off halfway on every connection."""
+    path = tmp_path / "stream.avi"
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (320, 240))
+    for i in range(60):
+        out.write(np.full((240, 320, 3), 2 * i, np.uint8))
+    out.release()
+    data = path.read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/stream.avi"
+    server.shutdown()
+    server.server_close()
+
+
+def test_stream_that_stops(dropping_stream, exported):
+    common = ["detect", "--source", dropping_stream, "--model", str(exported / "model.onnx"),
+              "--detector", "none", "--json"]
+    proc = run_cli(*common, check=False)
+    assert_one_line_error(proc, "stopped sending frames after")
+    frames = len(proc.stdout.splitlines())
+    assert 5 < frames < 60
+    proc = run_cli(*common, "--reconnect", "1", "--max-frames", str(frames + 10))
+    assert len(proc.stdout.splitlines()) == frames + 10

@@ -1,0 +1,69 @@
+"""Memory and speed over a long `edgefer detect` run: a 4-face 640x480 video looped.
+
+Usage: python benchmarks/detect_soak.py [--frames 5000] [--model M] [--detector YUNET]
+Prints resident memory (RSS) and the median per-frame time for each block of frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from detect_fps import write_video
+
+from edgefer.data import load_faces, resolve_data
+from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.assets import default_model
+from edgefer.runtime.face_detector import FaceDetector
+from edgefer.runtime.pipeline import EmotionPipeline
+from edgefer.runtime.sources import FrameSource
+from edgefer.runtime.tracker import Tracker
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=5000)
+    ap.add_argument("--block", type=int, default=500)
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--detector", default=os.environ.get("EDGEFER_DETECTOR"))
+    ap.add_argument("--data", default=None)
+    args = ap.parse_args()
+    faces = load_faces(resolve_data(args.data)).split("test").images[[3, 10, 25, 40]]
+    clf = EmotionClassifier(args.model or default_model())
+    pipeline = EmotionPipeline(clf, FaceDetector(args.detector))
+    tracker = Tracker(clf.labels)
+    print("| frames | RSS MB | median ms/frame |\n|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        video = Path(tmp) / "loop.mp4"
+        write_video(faces, video, 300)
+        done, times, first = 0, [], None
+        while done < args.frames:
+            for frame in FrameSource(str(video)):
+                start = time.perf_counter()
+                tracker.update(pipeline(frame.image).faces)
+                times.append((time.perf_counter() - start) * 1000 + frame.decode_ms)
+                done += 1
+                if done % args.block == 0:
+                    first = first or rss_mb()
+                    print(f"| {done} | {rss_mb():.1f} | {statistics.median(times):.2f} |",
+                          flush=True)
+                    times = []
+                if done >= args.frames:
+                    break
+    print(f"\nRSS growth from frame {args.block} to {done}: "
+          f"{100 * (rss_mb() - first) / first:+.2f}%")
+
+
+if __name__ == "__main__":
+    main()

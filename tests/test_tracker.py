@@ -1,0 +1,48 @@
+"""The IoU tracker: stable ids under jitter, new ids for new faces, smoothed labels."""
+
+import numpy as np
+
+from edgefer.runtime.pipeline import FaceResult
+from edgefer.runtime.tracker import Tracker, iou
+
+LABELS = ["a", "b"]
+
+
+def face(x, y, p_a):
+    return FaceResult((x, y, 100, 100), 0.9, "a" if p_a > 0.5 else "b", max(p_a, 1 - p_a),
+                      {"a": p_a, "b": 1 - p_a})
+
+
+def test_iou():
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1
+    assert iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0
+    assert abs(iou((0, 0, 10, 10), (5, 0, 10, 10)) - 1 / 3) < 1e-9
+
+
+def test_ids_stable_under_jitter_and_new_faces_get_new_ids():
+    rng = np.random.default_rng(0)
+    tracker = Tracker(LABELS, smoothing=0.0)
+    for _ in range(50):
+        jx, jy = rng.integers(-8, 9, 2)
+        faces = tracker.update([face(100 + jx, 100 + jy, 0.9), face(400 - jx, 120 + jy, 0.1)])
+        assert [f.track_id for f in faces] == [0, 1]
+    faces = tracker.update([face(100, 100, 0.9), face(400, 120, 0.1), face(250, 300, 0.9)])
+    assert [f.track_id for f in faces] == [0, 1, 2]
+
+
+def test_smoothing_stops_flicker():
+    tracker = Tracker(LABELS, smoothing=0.8)
+    tracker.update([face(0, 0, 0.9)])
+    flicker = [tracker.update([face(0, 0, p)])[0].emotion for p in (0.4, 0.9, 0.4, 0.9)]
+    assert flicker == ["a"] * 4
+    raw = Tracker(LABELS, smoothing=0.0)
+    raw.update([face(0, 0, 0.9)])
+    assert raw.update([face(0, 0, 0.4)])[0].emotion == "b"
+
+
+def test_lost_tracks_expire():
+    tracker = Tracker(LABELS, max_missed=2)
+    tracker.update([face(0, 0, 0.9)])
+    for _ in range(3):
+        tracker.update([])
+    assert tracker.update([face(0, 0, 0.9)])[0].track_id == 1
