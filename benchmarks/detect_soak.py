@@ -13,8 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from detect_fps import write_video
-
+from edgefer.bench.pipeline_speed import write_video
 from edgefer.data import load_faces, resolve_data
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import default_model

@@ -263,6 +263,62 @@ def detect(
         console.print(f"saved {count} annotated frame(s) to {save}")
 
 
+@app.command()
+def bench(
+    model: Annotated[list[Path] | None, typer.Option(
+        help="Exported .onnx to measure; repeat for several (default: the shipped pair).")]
+        = None,
+    checkpoint: Annotated[Path | None, typer.Option(
+        help="Also run this checkpoint in PyTorch eager mode.")] = None,
+    peers: Annotated[Path | None, typer.Option(
+        help="Directory holding the peer models (default: $EDGEFER_PEERS).")] = None,
+    data: DataOpt = None,
+    detector: Annotated[Path | None, typer.Option(help="YuNet .onnx (as for detect).")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Reduced set, under 2 minutes.")]
+        = False,
+    as_json: Annotated[Path | None, typer.Option("--json", help="Write every figure here.")]
+        = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write the tables as markdown.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write accuracy vs latency as PNG.")] = None,
+) -> None:
+    """Accuracy and latency of our models and peer models across backends and threads."""
+    import os
+
+    from edgefer.atomic import atomic_write_text
+    from edgefer.bench import report
+    from edgefer.bench.suite import BenchOptions, run_suite
+    from edgefer.data import resolve_data
+    from edgefer.runtime.assets import shipped_models
+    from edgefer.runtime.face_detector import resolve_detector
+
+    models = model or shipped_models()
+    for path in models:
+        if not path.is_file():
+            raise EdgeferError(f"model not found: {path}")
+    peers = peers or (Path(os.environ["EDGEFER_PEERS"]) if os.environ.get("EDGEFER_PEERS")
+                      else None)
+    if peers is None:
+        console.print("peer models skipped: pass --peers DIR or set EDGEFER_PEERS")
+    elif not peers.is_dir():
+        raise EdgeferError(f"peer model directory not found: {peers}")
+    if checkpoint is not None:
+        require("torch")
+    opts = BenchOptions(models, resolve_data(data), checkpoint, peers,
+                        resolve_detector(detector), quick)
+    results = run_suite(opts, console)
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=200)
+    for table in report.tables(results):
+        out.print(table)
+    if as_json is not None:
+        atomic_write_text(as_json, json.dumps(results, indent=2) + "\n")
+    if markdown is not None:
+        report.write_markdown(results, markdown)
+    if plot is not None:
+        report.plot(results, plot)
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and exit code 2."""
     try:

@@ -11,7 +11,7 @@ from edgefer.atomic import atomic_write
 from edgefer.errors import require
 
 
-def _pyplot():
+def pyplot():
     require("matplotlib")
     import matplotlib
 
@@ -23,7 +23,7 @@ def _pyplot():
 
 def plot_curves(history: Sequence[dict], path: Path) -> None:
     """Train vs val loss and accuracy per epoch, side by side."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [h["epoch"] for h in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
     for ax, key, title in ((axes[0], "loss", "Loss"), (axes[1], "acc", "Accuracy")):
@@ -39,7 +39,7 @@ def plot_curves(history: Sequence[dict], path: Path) -> None:
 
 def plot_confusion(cm: np.ndarray, labels: Sequence[str], path: Path, title: str) -> None:
     """Row-normalised confusion matrix with counts, true classes down, predictions across."""
-    plt = _pyplot()
+    plt = pyplot()
     cm = np.asarray(cm)
     norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(7, 6), dpi=100)

@@ -10,6 +10,11 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEFAULT_MODEL = "edge-s.int8.onnx"
 
 
+def shipped_models() -> list[Path]:
+    """The shipped fp32 and int8 files, in that order."""
+    return [ASSETS / DEFAULT_MODEL.replace(".int8", ""), default_model()]
+
+
 def default_model() -> Path:
     """The shipped int8 model, the default of detect, evaluate and bench."""
     path = ASSETS / DEFAULT_MODEL

@@ -1,0 +1,1 @@
+"""`edgefer bench`: accuracy and latency of our models and peer models across backends."""

@@ -1,0 +1,65 @@
+"""Measure one candidate in a fresh process: load time, accuracy, latency, peak memory."""
+
+from __future__ import annotations
+
+import gc
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edgefer.bench.runners import Candidate, open_runner
+from edgefer.data import load_faces
+from edgefer.runtime.latency import measure_latency
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    """This process's resident memory now."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
+def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list[int],
+                      batches: list[int], runs: int, detector: Path | None) -> dict:
+    """All figures of one candidate; runs in a child process so memory is its own."""
+    faces = load_faces(data)
+    test = faces.split("test")
+    unseen = ~test.seen_in(faces.split("train"))
+    if limit:
+        keep = np.sort(np.random.default_rng(0).choice(len(test), limit, replace=False))
+        test, unseen = test.select(keep), unseen[keep]
+    del faces
+    gc.collect()
+    base_rss = rss_mb()
+    start = time.perf_counter()
+    runner = open_runner(c, threads[0], detector)
+    load_ms = (time.perf_counter() - start) * 1000
+    x = runner.prepare(test.images)
+    step = runner.fixed_batch or 256
+    probs = np.concatenate([runner.run(x[i:i + step]) for i in range(0, len(x), step)])
+    hits = probs.argmax(1) == test.labels
+    latency = []
+    for t in threads:
+        r = runner if t == threads[0] else open_runner(c, t, detector)
+        for b in batches:
+            if r.fixed_batch is not None and b > r.fixed_batch:
+                continue
+            lat = measure_latency(lambda r=r, xb=x[:b]: r.run(xb), runs=runs,
+                                  warmup=max(5, runs // 10))
+            latency.append({"threads": t, "batch": b, **lat,
+                            "faces_per_s": b * 1000 / lat["p50"]})
+    return {"name": c.name, "backend": c.backend, "precision": c.precision, "kind": c.kind,
+            "file": str(c.path), "bytes": c.path.stat().st_size, "load_ms": load_ms,
+            "n": len(test), "accuracy": float(hits.mean()),
+            "accuracy_unseen": float(hits[unseen].mean()),
+            "rss_mb": rss_mb(), "rss_model_mb": rss_mb() - base_rss,
+            "rss_peak_mb": peak_rss_mb(),
+            "latency": latency}

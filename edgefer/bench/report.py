@@ -1,0 +1,91 @@
+"""Benchmark results as a terminal table, markdown and an accuracy-vs-latency plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from edgefer.atomic import atomic_write, atomic_write_text
+
+HEADER = ("model", "backend", "thr", "batch", "acc", "acc unseen", "p50 ms", "p90 ms", "p99 ms",
+          "faces/s", "MB", "load ms", "model RSS MB", "x int8 p50")
+
+
+def rows(results: dict) -> list[list[str]]:
+    """One row per model, backend, threads and batch."""
+    out = []
+    for r in results["models"]:
+        for e in r["latency"]:
+            ratio = e.get("p50_vs_ref")
+            out.append([r["name"], r["backend"], str(e["threads"]), str(e["batch"]),
+                        f"{r['accuracy']:.4f}", f"{r['accuracy_unseen']:.4f}",
+                        f"{e['p50']:.3f}", f"{e['p90']:.3f}", f"{e['p99']:.3f}",
+                        f"{e['faces_per_s']:.0f}", f"{r['bytes'] / 1e6:.2f}",
+                        f"{r['load_ms']:.0f}", f"{r['rss_model_mb']:.1f}",
+                        "" if ratio is None else f"{ratio:.2f}"])
+    return out
+
+
+def pipeline_rows(results: dict) -> list[list[str]]:
+    return [[str(p["faces"]), str(p["threads"]), f"{p['decode_ms']:.2f}",
+             f"{p['detect_ms']:.2f}", f"{p['classify_ms']:.2f}", f"{p['fps']:.1f}"]
+            for p in results["pipeline"]]
+
+
+PIPELINE_HEADER = ("faces", "threads", "decode ms", "detect ms", "classify ms", "FPS")
+
+
+def tables(results: dict) -> list[Table]:
+    m = results["machine"]
+    main = Table(title=f"FER2013 PrivateTest, {m['cpu']} ({m['cores']} cores)")
+    for h in HEADER:
+        main.add_column(h, justify="left" if h in ("model", "backend") else "right")
+    for row in rows(results):
+        main.add_row(*row)
+    pipe = Table(title="edgefer detect end to end, 640x480 video")
+    for h in PIPELINE_HEADER:
+        pipe.add_column(h, justify="right")
+    for row in pipeline_rows(results):
+        pipe.add_row(*row)
+    return [main, pipe]
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    lines = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['system']}, Python {m['python']}, "
+             f"onnxruntime {m['onnxruntime']}, OpenCV {m['opencv']}, numpy {m['numpy']}.", ""]
+    for header, body in ((HEADER, rows(results)), (PIPELINE_HEADER, pipeline_rows(results))):
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r) + " |" for r in body] + [""]
+    return "\n".join(lines)
+
+
+def write_markdown(results: dict, path: Path) -> None:
+    atomic_write_text(path, markdown(results))
+
+
+def plot(results: dict, path: Path) -> None:
+    """Accuracy vs single-face p50 latency (1 thread, batch 1), log latency axis."""
+    from edgefer.plots import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    for r in results["models"]:
+        e = next((e for e in r["latency"] if e["threads"] == 1 and e["batch"] == 1), None)
+        if e is None:
+            continue
+        ours = r["kind"] in ("edgefer", "checkpoint")
+        ax.scatter(e["p50"], 100 * r["accuracy"], s=60, marker="o" if ours else "s",
+                   color="tab:blue" if ours else "tab:gray")
+        ax.annotate(f"{r['name']}\n({r['backend']})", (e["p50"], 100 * r["accuracy"]),
+                    textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.set_xscale("log")
+    ax.margins(x=0.3, y=0.15)
+    ax.set(xlabel="p50 latency per face, ms (1 thread, batch 1, log scale)",
+           ylabel="FER2013 PrivateTest accuracy, %",
+           title=f"Accuracy vs latency on {results['machine']['cpu']}")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
+    plt.close(fig)

@@ -1,0 +1,106 @@
+"""Plan, run and summarise a benchmark: every candidate in its own fresh process."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnxruntime as ort
+from rich.console import Console
+from rich.progress import Progress
+
+from edgefer.bench.measure import measure_candidate
+from edgefer.bench.pipeline_speed import pipeline_speed
+from edgefer.bench.runners import Candidate, peer_candidates
+from edgefer.data import load_faces
+from edgefer.errors import EdgeferError
+from edgefer.machine import machine_info
+from edgefer.runtime import EmotionClassifier
+
+PIPELINE_FACES = [3, 10, 25, 40]  # fixed PrivateTest faces for the composite video
+
+
+@dataclass
+class BenchOptions:
+    """What to benchmark and how hard."""
+
+    models: list[Path]
+    data: Path
+    checkpoint: Path | None = None
+    peers: Path | None = None
+    detector: Path | None = None
+    quick: bool = False
+
+    @property
+    def threads(self) -> list[int]:
+        return [1] if self.quick else sorted({1, 2, os.cpu_count() or 1})
+
+    @property
+    def runs(self) -> int:
+        return 50 if self.quick else 300
+
+
+def plan(opts: BenchOptions) -> list[Candidate]:
+    """Our models on every backend that can run them, then the peers."""
+    out: list[Candidate] = []
+    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    for path in opts.models:
+        meta = EmotionClassifier(path).meta
+        name, precision = f"{meta['arch']} {meta['precision']}", meta["precision"]
+        backends = ["ort-cpu"] + (["ort-cuda"] if cuda else [])
+        if precision == "fp32" and not opts.quick:
+            backends.append("opencv")
+        out += [Candidate(name, path, b, "edgefer", precision) for b in backends]
+    if opts.checkpoint is not None:
+        out.append(Candidate(f"{opts.checkpoint.parent.name} checkpoint", opts.checkpoint,
+                             "torch", "checkpoint", "fp32"))
+    if opts.peers is not None:
+        peers = peer_candidates(opts.peers)
+        out += peers[:1] if opts.quick else peers
+    return out
+
+
+def run_suite(opts: BenchOptions, console: Console) -> dict:
+    """Measure every candidate and the end-to-end pipeline; returns the JSON-ready results."""
+    candidates = plan(opts)
+    if not candidates:
+        raise EdgeferError("nothing to benchmark: pass --model")
+    limit = 500 if opts.quick else None
+    rows = []
+    ctx = multiprocessing.get_context("spawn")
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("benchmark", total=len(candidates) + 1)
+        for c in candidates:
+            bar.update(task, description=c.label)
+            with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+                rows.append(pool.submit(measure_candidate, c, opts.data, limit, opts.threads,
+                                        [1, 32], opts.runs, opts.detector).result())
+            bar.advance(task)
+        bar.update(task, description="end-to-end pipeline")
+        faces = load_faces(opts.data).split("test").images[PIPELINE_FACES]
+        pipeline = [pipeline_speed(opts.models[-1], opts.detector, faces[:n], t,
+                                   frames=60 if opts.quick else 300)
+                    for n in ((1,) if opts.quick else (1, 4))
+                    for t in ([1] if opts.quick else [1, os.cpu_count() or 1])]
+        bar.advance(task)
+    add_ratios(rows)
+    return {"machine": machine_info(), "quick": opts.quick, "data": str(opts.data),
+            "pipeline_model": str(opts.models[-1]), "models": rows, "pipeline": pipeline}
+
+
+def add_ratios(rows: list[dict]) -> None:
+    """Each latency entry's p50 over our int8 model's at the same threads and batch, and each
+    row's accuracy minus that model's (the reference: the first int8 edgefer row on CPU)."""
+    ref = next((r for r in rows if r["kind"] == "edgefer" and r["precision"] == "int8"
+                and r["backend"] == "ort-cpu"), None)
+    if ref is None:
+        return
+    ref_p50 = {(e["threads"], e["batch"]): e["p50"] for e in ref["latency"]}
+    for r in rows:
+        r["accuracy_vs_ref_points"] = 100 * (r["accuracy"] - ref["accuracy"])
+        for e in r["latency"]:
+            key = (e["threads"], e["batch"])
+            e["p50_vs_ref"] = e["p50"] / ref_p50[key] if key in ref_p50 else None

@@ -1,0 +1,39 @@
+"""`edgefer bench --quick`: JSON schema, consistent ratios, plot and markdown outputs."""
+
+import json
+
+import cv2
+from conftest import run_cli
+
+
+def test_quick_bench(trained_run, exported, fer_path, yunet, tmp_path):
+    out = tmp_path / "bench.json"
+    run_cli("bench", "--model", str(exported / "model.onnx"), "--model",
+            str(exported / "model.int8.onnx"), "--data", str(fer_path), "--detector", str(yunet),
+            "--peers", str(yunet.parent), "--checkpoint", str(trained_run / "best.pt"),
+            "--quick", "--json", str(out), "--markdown",
+            str(tmp_path / "bench.md"), "--plot", str(tmp_path / "bench.png"))
+    results = json.loads(out.read_text())
+    assert set(results) >= {"machine", "models", "pipeline", "quick"}
+    assert set(results["machine"]) >= {"cpu", "cores", "onnxruntime", "opencv"}
+    names = [(r["name"], r["backend"]) for r in results["models"]]
+    assert ("edge-s fp32", "ort-cpu") in names and ("edge-s int8", "ort-cpu") in names
+    assert ("fer mini-Xception", "ort-cpu") in names
+    for r in results["models"]:
+        assert set(r) >= {"accuracy", "accuracy_unseen", "bytes", "load_ms", "rss_mb",
+                          "latency", "accuracy_vs_ref_points"}
+        assert r["n"] == 500 and 0 < r["accuracy"] < 1
+        for e in r["latency"]:
+            assert e["p50"] <= e["p90"] <= e["p99"]
+            assert e["faces_per_s"] > 0 and e["p50_vs_ref"] > 0
+    fp32, int8 = (next(r for r in results["models"] if r["name"] == f"edge-s {p}")
+                  for p in ("fp32", "int8"))
+    assert all(e["p50_vs_ref"] == 1 for e in int8["latency"])
+    torch_row = next(r for r in results["models"] if r["backend"] == "torch")
+    assert torch_row["accuracy"] == fp32["accuracy"]  # the same network in PyTorch and ORT
+    single = next(e for e in fp32["latency"] if e["batch"] == 1)
+    assert single["p50_vs_ref"] > 1  # int8 is faster than fp32 here
+    assert results["pipeline"][0]["faces_found"] == 1 and results["pipeline"][0]["fps"] > 0
+    assert "| model | backend |" in (tmp_path / "bench.md").read_text()
+    img = cv2.imread(str(tmp_path / "bench.png"))
+    assert img is not None and img.std() > 5
