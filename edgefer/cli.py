@@ -130,7 +130,7 @@ def train(
             raise EdgeferError(f"unknown model {model!r}: choose one of {', '.join(list_models())}")
         cfg = TrainConfig(
             data=str(resolve_data(data).resolve()), model=model,
-            epochs=epochs or TrainConfig.epochs,
+            epochs=TrainConfig.epochs if epochs is None else epochs,
             batch_size=batch_size,
             optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
             warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,

@@ -227,7 +227,7 @@ def test_ctrl_c_finalises_the_output(fer, yunet, exported, tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted after" in err and "Traceback" not in err
-    assert 5 <= count_frames(out) < 600
+    assert 4 <= count_frames(out) < 600  # the fifth frame may still be on its way
 
 
 @pytest.fixture
