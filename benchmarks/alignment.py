@@ -1,7 +1,8 @@
-"""Does eye-level alignment help? FER2013 test faces, upscaled, tilted by a known angle and
+"""Does eye-level alignment help, and which crop margin? FER2013 faces, upscaled, tilted by a known angle and
 placed in a frame, then detected and classified with and without alignment.
 
 Usage: python benchmarks/alignment.py [--model M] [--detector YUNET] [--data PATH] [--n 1000]
+                                     [--margin 0.15]
 Prints a markdown table: accuracy (against the FER2013 label) per tilt range and crop mode,
 next to the model's accuracy on the original 48x48 crops. Torch-free.
 """
@@ -38,20 +39,22 @@ def main() -> None:
     ap.add_argument("--detector", default=os.environ.get("EDGEFER_DETECTOR"))
     ap.add_argument("--data", default=None)
     ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--split", default="val", help="val to choose settings, test to report")
+    ap.add_argument("--margin", type=float, default=0.15, help="crop margin (detect --margin)")
     args = ap.parse_args()
-    test = load_faces(resolve_data(args.data)).split("test").sample(args.n, seed=0)
+    test = load_faces(resolve_data(args.data)).split(args.split).sample(args.n, seed=0)
     clf = EmotionClassifier(args.model or default_model())
     detector = FaceDetector(args.detector)
     direct = float((clf.predict_probs(test.images).argmax(1) == test.labels).mean())
     rng = np.random.default_rng(0)
-    print(f"{len(test)} FER2013 test faces, model {clf.path.name}; accuracy on the original "
-          f"48x48 crops: {direct:.4f}\n")
+    print(f"{len(test)} FER2013 {args.split} faces, model {clf.path.name}; accuracy on the original "
+          f"48x48 crops: {direct:.4f}; crop margin {args.margin}\n")
     print("| tilt | crop | faces found | accuracy on found faces |\n|---|---|---:|---:|")
     for lo, hi in ((0, 0), (10, 20), (20, 30)):
         angles = rng.uniform(lo, hi, len(test)) * rng.choice([-1, 1], len(test))
         frames = [tilted_frame(f, a) for f, a in zip(test.images, angles, strict=True)]
         for align in (False, True):
-            pipeline = EmotionPipeline(clf, detector, align=align)
+            pipeline = EmotionPipeline(clf, detector, margin=args.margin, align=align)
             hits = found = 0
             for frame, label in zip(frames, test.labels, strict=True):
                 faces = pipeline(frame).faces

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from importlib import metadata
 from pathlib import Path
 
 
@@ -20,6 +21,11 @@ def machine_info() -> dict:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
+    try:
+        torch = metadata.version("torch")  # read without importing torch
+    except metadata.PackageNotFoundError:
+        torch = None
     return {"cpu": cpu, "cores": os.cpu_count(), "system": f"{platform.system()} "
             f"{platform.machine()}", "python": platform.python_version(),
-            "numpy": np.__version__, "onnxruntime": ort.__version__, "opencv": cv2.__version__}
+            "numpy": np.__version__, "onnxruntime": ort.__version__, "opencv": cv2.__version__,
+            "torch": torch}

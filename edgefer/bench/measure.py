@@ -43,6 +43,9 @@ def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list
     runner = open_runner(c, threads[0], detector)
     load_ms = (time.perf_counter() - start) * 1000
     x = runner.prepare(test.images)
+    for _ in range(10):
+        runner.run(x[:1])
+    model_mb = rss_mb() - base_rss - x.nbytes / 2**20  # loaded and answering single faces
     step = runner.fixed_batch or 256
     probs = np.concatenate([runner.run(x[i:i + step]) for i in range(0, len(x), step)])
     hits = probs.argmax(1) == test.labels
@@ -53,13 +56,12 @@ def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list
             if r.fixed_batch is not None and b > r.fixed_batch:
                 continue
             lat = measure_latency(lambda r=r, xb=x[:b]: r.run(xb), runs=runs,
-                                  warmup=max(5, runs // 10))
+                                  warmup=max(5, runs // 10), blocks=5)
             latency.append({"threads": t, "batch": b, **lat,
                             "faces_per_s": b * 1000 / lat["p50"]})
     return {"name": c.name, "backend": c.backend, "precision": c.precision, "kind": c.kind,
             "file": str(c.path), "bytes": c.path.stat().st_size, "load_ms": load_ms,
             "n": len(test), "accuracy": float(hits.mean()),
             "accuracy_unseen": float(hits[unseen].mean()),
-            "rss_mb": rss_mb(), "rss_model_mb": rss_mb() - base_rss,
-            "rss_peak_mb": peak_rss_mb(),
+            "rss_model_mb": model_mb, "rss_mb": rss_mb(), "rss_peak_mb": peak_rss_mb(),
             "latency": latency}

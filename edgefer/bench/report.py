@@ -54,7 +54,8 @@ def tables(results: dict) -> list[Table]:
 def markdown(results: dict) -> str:
     m = results["machine"]
     lines = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['system']}, Python {m['python']}, "
-             f"onnxruntime {m['onnxruntime']}, OpenCV {m['opencv']}, numpy {m['numpy']}.", ""]
+             f"onnxruntime {m['onnxruntime']}, OpenCV {m['opencv']}, numpy {m['numpy']}, "
+             f"torch {m['torch'] or 'not installed'}.", ""]
     for header, body in ((HEADER, rows(results)), (PIPELINE_HEADER, pipeline_rows(results))):
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(r) + " |" for r in body] + [""]

@@ -40,7 +40,7 @@ class BenchOptions:
 
     @property
     def runs(self) -> int:
-        return 50 if self.quick else 300
+        return 50 if self.quick else 500
 
 
 def plan(opts: BenchOptions) -> list[Candidate]:
