@@ -1,8 +1,9 @@
-"""Does eye-level alignment help, and which crop margin? FER2013 faces, upscaled, tilted by a known angle and
-placed in a frame, then detected and classified with and without alignment.
+"""Does eye-level alignment help, and which crop margin? FER2013 faces, upscaled, tilted
+by a known angle and placed in a frame, then detected and classified with and without
+alignment.
 
 Usage: python benchmarks/alignment.py [--model M] [--detector YUNET] [--data PATH] [--n 1000]
-                                     [--margin 0.15]
+                                     [--margin 0.0] [--split val|test]
 Prints a markdown table: accuracy (against the FER2013 label) per tilt range and crop mode,
 next to the model's accuracy on the original 48x48 crops. Torch-free.
 """
@@ -40,30 +41,30 @@ def main() -> None:
     ap.add_argument("--data", default=None)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--split", default="val", help="val to choose settings, test to report")
-    ap.add_argument("--margin", type=float, default=0.15, help="crop margin (detect --margin)")
+    ap.add_argument("--margin", type=float, default=0.0, help="crop margin (detect --margin)")
     args = ap.parse_args()
-    test = load_faces(resolve_data(args.data)).split(args.split).sample(args.n, seed=0)
+    faces = load_faces(resolve_data(args.data)).split(args.split).sample(args.n, seed=0)
     clf = EmotionClassifier(args.model or default_model())
     detector = FaceDetector(args.detector)
-    direct = float((clf.predict_probs(test.images).argmax(1) == test.labels).mean())
+    direct = float((clf.predict_probs(faces.images).argmax(1) == faces.labels).mean())
     rng = np.random.default_rng(0)
-    print(f"{len(test)} FER2013 {args.split} faces, model {clf.path.name}; accuracy on the original "
-          f"48x48 crops: {direct:.4f}; crop margin {args.margin}\n")
+    print(f"{len(faces)} FER2013 {args.split} faces, model {clf.path.name}; accuracy on the "
+          f"original 48x48 crops: {direct:.4f}; crop margin {args.margin}\n")
     print("| tilt | crop | faces found | accuracy on found faces |\n|---|---|---:|---:|")
     for lo, hi in ((0, 0), (10, 20), (20, 30)):
-        angles = rng.uniform(lo, hi, len(test)) * rng.choice([-1, 1], len(test))
-        frames = [tilted_frame(f, a) for f, a in zip(test.images, angles, strict=True)]
+        angles = rng.uniform(lo, hi, len(faces)) * rng.choice([-1, 1], len(faces))
+        frames = [tilted_frame(f, a) for f, a in zip(faces.images, angles, strict=True)]
         for align in (False, True):
             pipeline = EmotionPipeline(clf, detector, margin=args.margin, align=align)
             hits = found = 0
-            for frame, label in zip(frames, test.labels, strict=True):
-                faces = pipeline(frame).faces
-                if faces:
-                    best = max(faces, key=lambda f: f.score)
+            for frame, label in zip(frames, faces.labels, strict=True):
+                found_faces = pipeline(frame).faces
+                if found_faces:
+                    best = max(found_faces, key=lambda f: f.score)
                     found += 1
                     hits += clf.labels.index(best.emotion) == label
             print(f"| {lo}-{hi} deg | {'aligned' if align else 'box only'} | "
-                  f"{found}/{len(test)} | {hits / max(found, 1):.4f} |", flush=True)
+                  f"{found}/{len(faces)} | {hits / max(found, 1):.4f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -225,7 +225,8 @@ def detect(
     score: Annotated[float, typer.Option(help="Face detection score threshold.")] = 0.6,
     det_size: Annotated[int, typer.Option(
         help="Run the face detector on frames scaled to this longer side.")] = 320,
-    margin: Annotated[float, typer.Option(help="Crop margin around the face box.")] = 0.15,
+    margin: Annotated[float, typer.Option(
+        help="Crop margin around the face box, a share of its side (chosen on val).")] = 0.0,
     align: Annotated[bool, typer.Option(help="Rotate crops so the eyes are level.")] = True,
     smoothing: Annotated[float, typer.Option(
         help="Video: weight of a face's previous probabilities (0 = none).")] = 0.6,

@@ -40,7 +40,7 @@ class EmotionPipeline:
     """Detector (or whole frame when None) -> aligned crops -> one batched classification."""
 
     def __init__(self, classifier: EmotionClassifier, detector: FaceDetector | None,
-                 margin: float = 0.15, align: bool = True) -> None:
+                 margin: float = 0.0, align: bool = True) -> None:
         self.classifier, self.detector = classifier, detector
         self.margin, self.align = margin, align
 
