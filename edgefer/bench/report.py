@@ -71,18 +71,20 @@ def plot(results: dict, path: Path) -> None:
     from edgefer.plots import pyplot
 
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
-    for r in results["models"]:
-        e = next((e for e in r["latency"] if e["threads"] == 1 and e["batch"] == 1), None)
-        if e is None:
-            continue
+    fig, ax = plt.subplots(figsize=(10, 5), dpi=100)
+    points = [(r, e) for r in results["models"] for e in r["latency"]
+              if e["threads"] == 1 and e["batch"] == 1]
+    colours = plt.get_cmap("tab10")
+    for i, (r, e) in enumerate(sorted(points, key=lambda p: p[1]["p50"])):
         ours = r["kind"] in ("edgefer", "checkpoint")
-        ax.scatter(e["p50"], 100 * r["accuracy"], s=60, marker="o" if ours else "s",
-                   color="tab:blue" if ours else "tab:gray")
-        ax.annotate(f"{r['name']}\n({r['backend']})", (e["p50"], 100 * r["accuracy"]),
-                    textcoords="offset points", xytext=(6, 4), fontsize=8)
+        ax.scatter(e["p50"], 100 * r["accuracy"], s=70, marker="o" if ours else "s",
+                   color=colours(i % 10), edgecolor="black" if ours else "none",
+                   label=f"{r['name']} ({r['backend']}): {100 * r['accuracy']:.1f}%, "
+                         f"{e['p50']:.2f} ms")
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8,
+              title="circles: edgefer, squares: peers")
     ax.set_xscale("log")
-    ax.margins(x=0.3, y=0.15)
+    ax.margins(x=0.2, y=0.1)
     ax.set(xlabel="p50 latency per face, ms (1 thread, batch 1, log scale)",
            ylabel="FER2013 PrivateTest accuracy, %",
            title=f"Accuracy vs latency on {results['machine']['cpu']}")
