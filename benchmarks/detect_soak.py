@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from edgefer.bench.measure import rss_mb
 from edgefer.bench.pipeline_speed import write_video
 from edgefer.data import load_faces, resolve_data
 from edgefer.runtime import EmotionClassifier
@@ -21,13 +22,6 @@ from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.sources import FrameSource
 from edgefer.runtime.tracker import Tracker
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgefer.data.readers import IMAGE_SUFFIXES
 from edgefer.errors import EdgeferError
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 STREAM_PREFIXES = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
 
