@@ -12,11 +12,10 @@ import os
 from pathlib import Path
 
 from edgefer.bench.pipeline_speed import pipeline_speed
+from edgefer.bench.suite import PIPELINE_FACES as FACES
 from edgefer.data import load_faces, resolve_data
 from edgefer.machine import machine_info
 from edgefer.runtime.assets import default_model
-
-FACES = [3, 10, 25, 40]  # fixed PrivateTest faces
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from edgefer.bench.measure import rss_mb
 from edgefer.bench.pipeline_speed import write_video
+from edgefer.bench.suite import PIPELINE_FACES
 from edgefer.data import load_faces, resolve_data
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import default_model
@@ -32,7 +33,7 @@ def main() -> None:
     ap.add_argument("--detector", default=os.environ.get("EDGEFER_DETECTOR"))
     ap.add_argument("--data", default=None)
     args = ap.parse_args()
-    faces = load_faces(resolve_data(args.data)).split("test").images[[3, 10, 25, 40]]
+    faces = load_faces(resolve_data(args.data)).split("test").images[PIPELINE_FACES]
     clf = EmotionClassifier(args.model or default_model())
     pipeline = EmotionPipeline(clf, FaceDetector(args.detector))
     tracker = Tracker(clf.labels)

@@ -242,13 +242,15 @@ def detect(
     """Detect faces and classify their emotions in images, video, streams or a camera."""
     from edgefer.runtime import EmotionClassifier
     from edgefer.runtime.assets import default_model
-    from edgefer.runtime.detect import DetectOptions, run_detect
+    from edgefer.runtime.detect import DetectOptions, check_display, run_detect
     from edgefer.runtime.face_detector import FaceDetector
     from edgefer.runtime.pipeline import EmotionPipeline
     from edgefer.runtime.sources import FrameSource
 
     if not 0 <= smoothing < 1:
         raise EdgeferError("--smoothing must be in [0, 1)")
+    if show:
+        check_display()
     frames = FrameSource(source, camera, reconnect)
     clf = EmotionClassifier(model or default_model(), backend=backend, threads=threads)
     if threads:

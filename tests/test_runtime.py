@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
 
+from edgefer.bench import pipeline_speed
+from edgefer.bench.suite import PIPELINE_FACES as FACES
 from edgefer.data.composite import FACE_SIDE, SLOTS, composite_frame
 from edgefer.errors import EdgeferError
 from edgefer.runtime import EmotionClassifier
@@ -32,9 +34,9 @@ def photo(yunet):
     return path
 
 
-def composite(fer, n, shift=0):
+def composite(fer, n):
     """A 640x480 frame with n real FER2013 test faces."""
-    return composite_frame(fer.split("test").images[[3, 10, 25, 40][:n]], shift)
+    return composite_frame(fer.split("test").images[FACES[:n]])
 
 
 def test_shipped_model_labels_the_astronaut_happy(photo, yunet):
@@ -173,10 +175,7 @@ def test_detector_download(monkeypatch, tmp_path, http_dir, yunet):
 
 def write_video(fer, path, frames=30):
     """An mp4 of the 4-face composite with the faces swaying sideways."""
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (640, 480))
-    for t in range(frames):
-        out.write(composite(fer, 4, int(8 * np.sin(t / 5))))
-    out.release()
+    pipeline_speed.write_video(fer.split("test").images[FACES], path, frames)
 
 
 def count_frames(path):

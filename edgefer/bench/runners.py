@@ -9,10 +9,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from edgefer.errors import EdgeferError
 from edgefer.preprocess import Preprocess
+from edgefer.runtime.classifier import open_session
 
 # FER2013 order angry, disgust, fear, happy, sad, surprise, neutral, read from a peer's output.
 ALPHABETICAL_TO_FER = [0, 1, 2, 3, 5, 6, 4]  # peer order ..., happy, neutral, sad, surprised
@@ -64,7 +64,7 @@ def open_runner(c: Candidate, threads: int, detector: Path | None = None) -> Run
         return Runner(clf.preprocess, clf.run_tensor)
     if c.kind == "checkpoint":
         return _torch_runner(c.path, threads)
-    session = _session(c.path, threads)
+    session = open_session(c.path, "ort-cpu", threads)
     name = session.get_inputs()[0].name
     if c.kind == "xception":  # NHWC gray 64x64, (x/255 - 0.5) * 2, softmax in FER2013 order
         spec = Preprocess(size=(64, 64), channels=1, layout="NHWC", range=(0.0, 1.0),
@@ -81,13 +81,6 @@ def open_runner(c: Candidate, threads: int, detector: Path | None = None) -> Run
 
         return Runner(align, run, fixed_batch=1)
     raise EdgeferError(f"unknown candidate kind {c.kind!r}")
-
-
-def _session(path: Path, threads: int) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def _torch_runner(path: Path, threads: int) -> Runner:

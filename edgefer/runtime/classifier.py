@@ -37,7 +37,7 @@ class EmotionClassifier:
             raise EdgeferError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         if threads is not None and threads < 1:
             raise EdgeferError(f"threads must be at least 1, not {threads}")
-        self.session = _open_session(self.path, backend, threads)
+        self.session = open_session(self.path, backend, threads)
         self.meta = parse_metadata(self.session.get_modelmeta().custom_metadata_map,
                                    str(self.path))
         self.preprocess = self.meta["preprocess"]
@@ -90,7 +90,9 @@ class EmotionClassifier:
         return out
 
 
-def _open_session(path: Path, backend: str, threads: int | None) -> ort.InferenceSession:
+def open_session(path: Path, backend: str = "ort-cpu",
+                 threads: int | None = None) -> ort.InferenceSession:
+    """An onnxruntime session on the backend's providers with `threads` intra-op threads."""
     if not path.is_file():
         raise EdgeferError(f"model not found: {path}")
     available = ort.get_available_providers()

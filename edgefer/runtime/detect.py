@@ -33,13 +33,10 @@ def run_detect(pipeline: EmotionPipeline, source: FrameSource, opts: DetectOptio
     """Process every frame; returns the frame count. Ctrl-C stops cleanly, output finalised."""
     if opts.max_frames is not None and opts.max_frames < 1:
         raise EdgeferError("--max-frames must be at least 1")
-    if opts.show:
-        _check_display()
     labels = pipeline.classifier.labels
     tracker = Tracker(labels, opts.smoothing) if source.is_video else None
-    many = source.images is not None and (len(source.images) > 1
-                                          or Path(str(source.target)).is_dir())
-    writer = FrameWriter(opts.save, source.is_video, source.fps, many) if opts.save else None
+    writer = FrameWriter(opts.save, source.is_video, source.fps, source.many_images) \
+        if opts.save else None
     count, fps, interrupted = 0, None, False
     try:
         for frame in source:
@@ -80,7 +77,8 @@ def run_detect(pipeline: EmotionPipeline, source: FrameSource, opts: DetectOptio
     return count
 
 
-def _check_display() -> None:
+def check_display() -> None:
+    """Fail clearly where OpenCV cannot open a window (headless build or no display)."""
     try:
         cv2.namedWindow("edgefer")
     except cv2.error:

@@ -74,16 +74,23 @@ class FrameSource:
             elif not path.is_file():
                 raise EdgeferError(f"source not found: {path}")
         self.fps = 30.0
-        self._cap: cv2.VideoCapture | None = None
+        self._cap: cv2.VideoCapture | None = None if self.images is not None else self._open()
 
     @property
     def is_video(self) -> bool:
         return self.images is None
 
+    @property
+    def many_images(self) -> bool:
+        """Several images (or a directory): output goes to a directory, one file each."""
+        return self.images is not None and (len(self.images) > 1
+                                            or Path(str(self.target)).is_dir())
+
     def _open(self) -> cv2.VideoCapture:
-        # FFmpeg's own log lines ("moov atom not found") would break one-line errors: we
-        # report failures ourselves.
+        # OpenCV's and FFmpeg's own log lines ("can't open camera by index", "moov atom not
+        # found") would break one-line errors: we report failures ourselves.
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         cap = cv2.VideoCapture(self.target)
         if not cap.isOpened():
             what = f"camera {self.camera}" if self.camera is not None else f"video {self.target}"
@@ -102,7 +109,8 @@ class FrameSource:
         yield from self._video()
 
     def _video(self) -> Iterator[Frame]:
-        self._cap = self._open()
+        if self._cap is None:  # iterated again after a previous pass closed it
+            self._cap = self._open()
         count, retries = 0, 0
         try:
             while True:
