@@ -9,7 +9,7 @@ PHOTO ?= $(SHARED)/models/testdata/astronaut.png
 export EDGEFER_DATA ?= $(SHARED)/data/fer2013/fer2013.npz
 export EDGEFER_DETECTOR ?= $(SHARED)/models/face_detection_yunet_2023mar.onnx
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test test-reliability lint arm64-check clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,10 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+# The runtime as an aarch64 program under qemu, checked against x86 (slow; ~150 MB download).
+arm64-check: setup
+	benchmarks/arm64/run.sh
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache *.egg-info

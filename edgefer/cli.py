@@ -151,6 +151,9 @@ def evaluate(
     labels: LabelsOpt = "fer2013",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write the confusion matrix as PNG.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the split's first N faces.")] = None,
+    predictions: Annotated[Path | None, typer.Option(
+        help="Write each face's row, label, prediction and probabilities as CSV.")] = None,
     skip_bad: SkipBadOpt = False,
 ) -> None:
     """Accuracy, macro F1, per-class metrics and confusion matrix on one split."""
@@ -158,7 +161,7 @@ def evaluate(
     from edgefer.evaluate import evaluate as run_evaluate
     from edgefer.metrics import format_report
 
-    result = run_evaluate(model, resolve_data(data), split, labels, skip_bad)
+    result = run_evaluate(model, resolve_data(data), split, labels, skip_bad, limit, predictions)
     if plot is not None:
         from edgefer.plots import plot_confusion
 

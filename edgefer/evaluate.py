@@ -37,14 +37,23 @@ def load_predictor(path: Path) -> tuple[Predictor, list[str]]:
 
 
 def evaluate(model_path: Path, data: Path, split: str = "test", labels: str = "fer2013",
-             skip_bad: bool = False) -> dict:
-    """Evaluate a model on a split; also reports accuracy on faces not seen in Training."""
+             skip_bad: bool = False, limit: int | None = None,
+             predictions: Path | None = None) -> dict:
+    """Evaluate a model on a split (its first `limit` faces when given); also reports accuracy
+    on faces not seen in Training, and writes per-face probabilities to `predictions`."""
     predict, names = load_predictor(model_path)
     faces = load_faces(data, skip_bad=skip_bad, labels=labels)
     part = faces.split(split)
+    if limit is not None:
+        if limit < 1:
+            raise EdgeferError(f"--limit must be at least 1, got {limit}")
+        part = part.select(np.arange(min(limit, len(part))))
     if len(part) == 0:
         raise EdgeferError(f"{data}: the '{split}' split is empty")
-    pred = predict(part.images).argmax(1)
+    probs = predict(part.images)
+    pred = probs.argmax(1)
+    if predictions is not None:
+        write_predictions(predictions, part.rows, part.labels, probs, names)
     result = {"model": str(model_path), "split": split, "labels": labels,
               **classification_metrics(part.labels, pred, names)}
     if split != "train":
@@ -52,3 +61,15 @@ def evaluate(model_path: Path, data: Path, split: str = "test", labels: str = "f
         result["unseen"] = {"n": int(unseen.sum()),
                             "accuracy": float((pred[unseen] == part.labels[unseen]).mean())}
     return result
+
+
+def write_predictions(path: Path, rows: np.ndarray, truth: np.ndarray, probs: np.ndarray,
+                      names: list[str]) -> None:
+    """One CSV line per face: original row, true and predicted class, then the probabilities."""
+    from edgefer.atomic import atomic_write_text
+
+    lines = [",".join(["row", "label", "pred", *names])]
+    for row, t, p in zip(rows, truth, probs, strict=True):
+        lines.append(",".join([str(row), names[t], names[int(p.argmax())],
+                               *(f"{v:.6f}" for v in p)]))
+    atomic_write_text(path, "\n".join(lines) + "\n")

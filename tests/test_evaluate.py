@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
 
+from edgefer.data import EMOTIONS
 from edgefer.metrics import classification_metrics
 from edgefer.train.checkpoint import load_checkpoint
 
@@ -31,6 +32,26 @@ def test_evaluate_json_schema(trained_run, fer_path, tmp_path):
     assert result["accuracy"] == pytest.approx(best, abs=1e-6)
     img = cv2.imread(str(plot))
     assert img is not None and img.std() > 5
+
+
+def test_limit_and_per_face_predictions(exported, fer_path, fer, tmp_path):
+    preds = tmp_path / "preds.csv"
+    proc = run_cli("evaluate", str(exported / "model.onnx"), "--data", str(fer_path),
+                   "--limit", "40", "--predictions", str(preds), "--json")
+    result = json.loads(proc.stdout)
+    lines = preds.read_text().splitlines()
+    assert result["n"] == 40 and len(lines) == 41
+    assert lines[0].split(",")[:4] == ["row", "label", "pred", "angry"]
+    test = fer.split("test")
+    first = lines[1].split(",")
+    assert int(first[0]) == test.rows[0] and first[1] == EMOTIONS[test.labels[0]]
+    probs = np.array([[float(v) for v in ln.split(",")[3:]] for ln in lines[1:]])
+    assert np.allclose(probs.sum(1), 1, atol=1e-4)
+    correct = sum(ln.split(",")[1] == ln.split(",")[2] for ln in lines[1:])
+    assert result["accuracy"] == pytest.approx(correct / 40)
+    bad = run_cli("evaluate", str(exported / "model.onnx"), "--data", str(fer_path), "--limit",
+                  "0", check=False)
+    assert_one_line_error(bad, "--limit must be at least 1")
 
 
 def test_readable_report(trained_run, fer_path):
