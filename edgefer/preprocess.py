@@ -60,7 +60,7 @@ class Preprocess:
                 mean=tuple(float(m) for m in d["mean"]),
                 std=tuple(float(s) for s in d["std"]),
             )
-        except (KeyError, IndexError, TypeError, ValueError) as e:
+        except (KeyError, IndexError, TypeError, ValueError, OverflowError) as e:
             raise EdgeferError(f"malformed preprocess description: {e!r}") from None
 
     def __call__(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:

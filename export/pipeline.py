@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -96,20 +97,27 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> dict:
             results[name], probs[name] = _measure(path, x, splits, unseen, opts.latency_runs)
         passed = "int8" not in results or \
             int8_drop(results["fp32"], results["int8"], "val") <= opts.max_drop
+        done = work / "done"  # the finished files, moved into `out` together at the end
         for name, path in staged.items():
             results[name]["file"] = None
             if name == "int8" and not passed:
                 continue
-            final = out / path.name
+            final = done / path.name
             write_with_metadata(path, {**metas[name], "metrics": _metrics(results[name])}, final)
-            results[name] |= {"file": str(final), "bytes": final.stat().st_size}
+            results[name] |= {"file": str(out / path.name), "bytes": final.stat().st_size}
         report = build_report(src, out, data, results, probs, opts.max_drop)
         report["passed"] = passed
         n = 256  # PyTorch vs ONNX Runtime on the first val faces
         report["torch_max_abs_diff"] = torch_max_diff(model, probs["fp32"]["val"][:n],
                                                       x["val"][:n])
-        atomic_write_text(out / REPORT_NAME, json.dumps(report, indent=2) + "\n")
+        atomic_write_text(done / REPORT_NAME, json.dumps(report, indent=2) + "\n")
+        for f in done.iterdir():
+            os.replace(f, out / f.name)
+        if not passed:  # never leave an older int8 file beside the new fp32 one
+            (out / INT8_NAME).unlink(missing_ok=True)
         return report
+    except OSError as e:  # e.g. the disk filled up while staging: `out` is left as it was
+        raise EdgeferError(f"cannot write the export to {out}: {e.strerror or e}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,12 @@ import numpy as np
 
 from edgefer.data.readers import IMAGE_SUFFIXES
 from edgefer.errors import EdgeferError
+from edgefer.runtime.image_header import image_size
 
+MAX_PIXELS = 64_000_000  # a 64-megapixel image decodes to ~190 MB of BGR
+MAX_FILE_BYTES = 256 * 2**20
+MIN_SIDE = 16  # smaller images cannot hold a face worth classifying
+MAX_BAD_FRAMES = 30  # consecutive undecodable frames that end a video file
 STREAM_PREFIXES = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
 
@@ -30,17 +36,41 @@ def image_files(source: Path) -> list[Path]:
 
 
 def read_image(path: Path) -> np.ndarray:
-    """A BGR uint8 image; EdgeferError when the file is not a decodable image."""
-    data = np.fromfile(path, np.uint8)
-    if data.size == 0:
+    """A BGR uint8 image from any depth, alpha, palette or CMYK file OpenCV reads.
+
+    EdgeferError when the file is empty, too large, truncated, too small to hold a face or
+    not an image. The size is checked from the header first, so a decompression bomb is
+    refused without being decoded.
+    """
+    size = path.stat().st_size
+    if size == 0:
         raise EdgeferError(f"{path}: empty file")
+    if size > MAX_FILE_BYTES:
+        raise EdgeferError(f"{path}: {size / 2**20:.0f} MB file, above the "
+                           f"{MAX_FILE_BYTES // 2**20} MB limit for one image")
+    data = np.fromfile(path, np.uint8)
+    raw = data.tobytes()
+    dims = image_size(raw)
+    if dims is not None and dims[0] * dims[1] > MAX_PIXELS:
+        raise EdgeferError(f"{path}: image is {dims[0]}x{dims[1]}, above the "
+                           f"{MAX_PIXELS // 10**6} megapixel limit: downscale it first")
+    if raw[:2] == b"\xff\xd8" and b"\xff\xd9" not in raw[-1024:]:
+        raise EdgeferError(f"{path}: truncated JPEG (no end-of-image marker)")
     try:
         img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     except cv2.error:
         img = None
     if img is None:
         raise EdgeferError(f"{path}: unreadable image")
+    if min(img.shape[:2]) < MIN_SIDE:
+        raise EdgeferError(f"{path}: image is {img.shape[1]}x{img.shape[0]}, too small to hold "
+                           f"a face (at least {MIN_SIDE}x{MIN_SIDE})")
     return img
+
+
+def warn(message: str) -> None:
+    """A problem `detect` reports and carries on from: one line on stderr."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -57,10 +87,13 @@ class FrameSource:
 
     A live source (camera, stream) that stops delivering frames is reopened up to
     `reconnect` times; otherwise it ends with an EdgeferError saying how many frames came.
+    Among several images, an unreadable one is reported through `on_skip` and skipped;
+    so are undecodable frames inside a video file.
     """
 
     def __init__(self, source: str | None = None, camera: int | None = None,
-                 reconnect: int = 0) -> None:
+                 reconnect: int = 0, on_skip: Callable[[str], None] = warn) -> None:
+        self.on_skip = on_skip
         if (source is None) == (camera is None):
             raise EdgeferError("give exactly one of --source or --camera")
         self.camera, self.reconnect = camera, reconnect
@@ -101,27 +134,46 @@ class FrameSource:
 
     def __iter__(self) -> Iterator[Frame]:
         if self.images is not None:
-            for path in self.images:
-                start = time.perf_counter()
+            yield from self._images()
+        else:
+            yield from self._video()
+
+    def _images(self) -> Iterator[Frame]:
+        read = 0
+        for path in self.images:
+            start = time.perf_counter()
+            try:
                 img = read_image(path)
-                yield Frame(img, str(path), (time.perf_counter() - start) * 1000)
-            return
-        yield from self._video()
+            except EdgeferError as e:
+                if not self.many_images:
+                    raise
+                self.on_skip(f"skipped {e}")
+                continue
+            read += 1
+            yield Frame(img, str(path), (time.perf_counter() - start) * 1000)
+        if read == 0:
+            raise EdgeferError(f"{self.target}: none of its {len(self.images)} images could "
+                               "be read")
 
     def _video(self) -> Iterator[Frame]:
         if self._cap is None:  # iterated again after a previous pass closed it
             self._cap = self._open()
-        count, retries = 0, 0
+        count, retries, bad, bad_run = 0, 0, 0, 0
         try:
             while True:
                 start = time.perf_counter()
                 ok, img = self._cap.read()
                 if ok and img is not None and img.size:
-                    count, retries = count + 1, 0
+                    count, retries, bad_run = count + 1, 0, 0
                     yield Frame(img, f"{self.target}#{count - 1}",
                                 (time.perf_counter() - start) * 1000)
                     continue
                 if not self.live:
+                    if self._frames_left(count + bad) and bad_run < MAX_BAD_FRAMES:
+                        bad, bad_run = bad + 1, bad_run + 1  # a corrupt frame: skip it
+                        continue
+                    if bad:
+                        self.on_skip(f"{self.target}: skipped {bad} undecodable frame(s)")
                     if count == 0:
                         raise EdgeferError(f"{self.target}: empty or unreadable video")
                     return
@@ -137,6 +189,11 @@ class FrameSource:
                     continue
         finally:
             self.close()
+
+    def _frames_left(self, seen: int) -> bool:
+        """Whether the container says frames remain after `seen` of them."""
+        total = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        return total > 0 and seen < total
 
     def _name(self) -> str:
         return f"camera {self.camera}" if self.camera is not None else f"stream {self.target}"

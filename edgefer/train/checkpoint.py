@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 import zipfile
 from pathlib import Path
@@ -18,8 +19,14 @@ FORMAT = "edgefer-checkpoint"
 
 
 def save_checkpoint(path: Path, payload: dict) -> None:
-    """Write a checkpoint so that a kill never leaves a truncated file."""
-    atomic_write(path, lambda tmp: torch.save({"format": FORMAT, **payload}, tmp))
+    """Write a checkpoint so that a kill or a full disk never leaves a truncated file.
+
+    Serialised in memory first: torch's own file writer turns a failed write (disk full)
+    into an opaque RuntimeError, a plain write gives the OSError `atomic_write` reports.
+    """
+    buf = io.BytesIO()
+    torch.save({"format": FORMAT, **payload}, buf)
+    atomic_write(path, lambda tmp: tmp.write_bytes(buf.getbuffer()))
 
 
 def load_checkpoint(path: str | Path, name: str = "best.pt") -> dict:

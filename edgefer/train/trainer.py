@@ -266,5 +266,7 @@ def resume_run(path: Path, console: Console, epochs: int | None = None) -> Train
     if epochs is not None:
         cfg.epochs = epochs
     out = Path(ckpt["path"]).parent
+    for stale in out.glob(".*.tmp"):  # half-written files of a run killed mid-write
+        stale.unlink()
     console.print(f"resuming {out} after epoch {ckpt['epoch']} of {cfg.epochs}")
     return Trainer(cfg, out, console, resume_from=ckpt)
