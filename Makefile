@@ -29,6 +29,10 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
+# Faults, bad input and property tests on their own (also part of `make test`).
+test-reliability: setup
+	$(BIN)/pytest tests/reliability
+
 # The runtime as an aarch64 program under qemu, checked against x86 (slow; ~150 MB download).
 arm64-check: setup
 	benchmarks/arm64/run.sh

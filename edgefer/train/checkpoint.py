@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -37,9 +38,13 @@ def load_checkpoint(path: str | Path, name: str = "best.pt") -> dict:
     if not path.is_file():
         raise EdgeferError(f"checkpoint not found: {path}")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile,
-            OSError) as e:
+        with warnings.catch_warnings():  # torch warns about pickle protocols on odd files
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise EdgeferError(f"{path}: not a loadable edgefer checkpoint (it holds Python objects "
+                           "beyond tensors and plain data; refused unopened)") from None
+    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError) as e:
         reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         raise EdgeferError(f"{path}: not a loadable edgefer checkpoint ({reason})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
