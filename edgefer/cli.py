@@ -19,6 +19,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                        "run on small CPUs.")
 data_app = typer.Typer(no_args_is_help=True, help="Inspect FER2013 datasets.")
 app.add_typer(data_app, name="data")
+visualize_app = typer.Typer(no_args_is_help=True, help="Look inside a model: feature maps, "
+                                                       "Grad-CAM.")
+app.add_typer(visualize_app, name="visualize")
 console = Console(stderr=True)
 
 DataOpt = Annotated[Path | None, typer.Option(
@@ -323,6 +326,99 @@ def bench(
         report.write_markdown(results, markdown)
     if plot is not None:
         report.plot(results, plot)
+
+
+ModelArg = Annotated[Path, typer.Argument(help="Checkpoint (.pt or run dir) or fp32 .onnx.")]
+ImageOpt = Annotated[Path | None, typer.Option(help="A photo or face image.")]
+VisDetectorOpt = Annotated[str | None, typer.Option(
+    help="YuNet .onnx for photos (as for detect), or 'none' to use the whole image.")]
+
+
+@visualize_app.command("feature-maps")
+def feature_maps_cmd(
+    model: ModelArg,
+    out: Annotated[Path, typer.Option(help="Directory for one PNG per layer.")],
+    image: ImageOpt = None,
+    sample: Annotated[str | None, typer.Option(
+        help="Instead of --image: the first FER2013 test face of this emotion.")] = None,
+    layers: Annotated[str | None, typer.Option(
+        help="Comma-separated layers, e.g. conv1,pool2 (default: all).")] = None,
+    detector: VisDetectorOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Every channel of each convolution and pooling layer for one face, one PNG per layer."""
+    require("matplotlib")
+    from edgefer.visualize.faces import photo_faces, sample_face
+    from edgefer.visualize.features import inspect, pick_layers
+    from edgefer.visualize.figures import plot_feature_map
+
+    if (image is None) == (sample is None):
+        raise EdgeferError("give exactly one of --image or --sample")
+    if image is not None:
+        name, face = photo_faces(image, detector)[0]
+    else:
+        from edgefer.data import resolve_data
+
+        name, face = sample_face(sample, resolve_data(data))
+    if model.suffix != ".onnx":
+        require("torch")
+    seen = inspect(model, face)
+    picked = pick_layers(seen.layers, layers.split(",") if layers else None)
+    k = int(seen.probs.argmax())
+    label = f"{name}: {seen.labels[k]} {seen.probs[k]:.2f}"
+    for i, fm in enumerate(picked):
+        plot_feature_map(fm, out / f"{i:02d}_{fm.name}.png", label)
+    console.print(f"{len(picked)} layer(s) of {model} for {label} -> {out}")
+
+
+@visualize_app.command("gradcam")
+def gradcam_cmd(
+    model: Annotated[Path, typer.Argument(help="Checkpoint (.pt or run dir).")],
+    image: Annotated[Path, typer.Option(help="A photo (one row per detected face) or a face.")],
+    out: Annotated[Path, typer.Option(help="PNG to write.")],
+    target: Annotated[str | None, typer.Option(
+        help="Also explain this emotion, beside the predicted one.")] = None,
+    detector: VisDetectorOpt = None,
+) -> None:
+    """Grad-CAM heatmaps over each face for its predicted emotion (and --target)."""
+    require("torch")
+    require("matplotlib")
+    from edgefer.visualize.faces import photo_faces
+    from edgefer.visualize.figures import plot_gradcam
+    from edgefer.visualize.gradcam import GradCam
+
+    cam = GradCam(model)
+    rows = []
+    for name, face in photo_faces(image, detector):
+        heat, label, probs = cam(face)
+        panels = [(heat, label, float(probs[cam.labels.index(label)]))]
+        if target is not None:
+            heat, label, probs = cam(face, target)
+            panels.append((heat, label, float(probs[cam.labels.index(label)])))
+        rows.append((name, face, panels))
+    plot_gradcam(rows, out)
+    console.print(f"Grad-CAM for {len(rows)} face(s) -> {out}")
+
+
+@app.command()
+def report(
+    run: Annotated[Path, typer.Argument(help="Training run directory.")],
+    out: Annotated[Path | None, typer.Option(help="HTML file (default: RUN/report.html).")]
+        = None,
+    split: Annotated[str, typer.Option(help="Split the evaluation sections use (val = "
+                                            "PublicTest; test only to report).")] = "val",
+    data: DataOpt = None,
+) -> None:
+    """One self-contained HTML page: curves, confusion, per-class accuracy, mistakes,
+    feature maps and the export report."""
+    require("torch")
+    require("matplotlib")
+    from edgefer.data import resolve_data
+    from edgefer.visualize.report import build_report
+
+    summary = build_report(run, out or run / "report.html", resolve_data(data), split)
+    console.print(f"report ({len(summary['sections'])} sections, {summary['images']} images, "
+                  f"{split} accuracy {summary['accuracy']:.4f}) -> {summary['out']}")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Looking inside a model: feature maps, Grad-CAM and the HTML run report."""
