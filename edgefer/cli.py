@@ -118,31 +118,42 @@ def train(
         help="Continue a killed run (its dir or last.pt) with its saved options; "
              "--epochs may extend it.")] = None,
 ) -> None:
-    """Train a model on FER2013 Training, choosing checkpoints on PublicTest (val)."""
+    """Train a model on FER2013 Training, choosing checkpoints on PublicTest (val).
+
+    Several processes or machines: `torchrun --nproc-per-node N -m edgefer train ...`
+    (DistributedDataParallel; --batch-size is the global batch).
+    """
     require("torch")
     from edgefer.data import resolve_data
     from edgefer.train.config import TrainConfig
+    from edgefer.train.distributed import close_world, init_world
     from edgefer.train.trainer import resume_run, start_run
 
-    if resume is not None:
-        trainer = resume_run(resume, console, epochs)
-    else:
-        from edgefer.models import list_models
+    world = init_world(device)
+    try:
+        if resume is not None:
+            trainer = resume_run(resume, console, epochs, world)
+        else:
+            from edgefer.models import list_models
 
-        if model not in list_models():
-            raise EdgeferError(f"unknown model {model!r}: choose one of {', '.join(list_models())}")
-        cfg = TrainConfig(
-            data=str(resolve_data(data).resolve()), model=model,
-            epochs=TrainConfig.epochs if epochs is None else epochs,
-            batch_size=batch_size,
-            optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
-            warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
-            class_weights=class_weights, augment=augment, patience=patience, limit=limit,
-            labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp)
-        trainer = start_run(cfg, out, console)
-    best = trainer.fit()
-    console.print(f"best val acc {best['val_acc']:.4f} at epoch {best['epoch']}: "
-                  f"{trainer.out / 'best.pt'}")
+            if model not in list_models():
+                raise EdgeferError(f"unknown model {model!r}: choose one of "
+                                   f"{', '.join(list_models())}")
+            cfg = TrainConfig(
+                data=str(resolve_data(data).resolve()), model=model,
+                epochs=TrainConfig.epochs if epochs is None else epochs,
+                batch_size=batch_size,
+                optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
+                warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
+                class_weights=class_weights, augment=augment, patience=patience, limit=limit,
+                labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp)
+            trainer = start_run(cfg, out, console, world)
+        best = trainer.fit()
+    finally:
+        close_world(world)
+    if world.is_main:
+        console.print(f"best val acc {best['val_acc']:.4f} at epoch {best['epoch']}: "
+                      f"{trainer.out / 'best.pt'}")
 
 
 @app.command()
@@ -285,6 +296,9 @@ def bench(
     detector: Annotated[Path | None, typer.Option(help="YuNet .onnx (as for detect).")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Reduced set, under 2 minutes.")]
         = False,
+    backend: Annotated[list[str] | None, typer.Option(
+        help="Only these backends for our models: ort-cpu, ort-cuda, opencv (repeatable).")]
+        = None,
     as_json: Annotated[Path | None, typer.Option("--json", help="Write every figure here.")]
         = None,
     markdown: Annotated[Path | None, typer.Option(help="Write the tables as markdown.")] = None,
@@ -313,7 +327,7 @@ def bench(
     if checkpoint is not None:
         require("torch")
     opts = BenchOptions(models, resolve_data(data), checkpoint, peers,
-                        resolve_detector(detector), quick)
+                        resolve_detector(detector), quick, backend)
     results = run_suite(opts, console)
     out = Console()
     if not out.is_terminal:

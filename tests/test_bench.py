@@ -3,6 +3,7 @@
 import json
 
 import cv2
+import pytest
 from conftest import run_cli
 
 
@@ -37,3 +38,21 @@ def test_quick_bench(trained_run, exported, fer_path, yunet, tmp_path):
     assert "| model | backend |" in (tmp_path / "bench.md").read_text()
     img = cv2.imread(str(tmp_path / "bench.png"))
     assert img is not None and img.std() > 5
+
+
+def test_cuda_backend_without_cuda_is_a_clear_error(exported, fer_path, yunet):
+    import onnxruntime as ort
+    from conftest import assert_one_line_error
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this onnxruntime has the CUDA provider: nothing to refuse")
+    message = "backend ort-cuda: this onnxruntime build has no CUDA provider"
+    proc = run_cli("bench", "--model", str(exported / "model.int8.onnx"), "--data",
+                   str(fer_path), "--detector", str(yunet), "--peers", str(yunet.parent),
+                   "--backend", "ort-cuda", check=False)
+    assert_one_line_error(proc, message)
+    photo = yunet.parent / "testdata" / "astronaut.png"
+    proc = run_cli("detect", "--source", str(photo), "--model",
+                   str(exported / "model.int8.onnx"), "--detector", str(yunet), "--backend",
+                   "ort-cuda", check=False)
+    assert_one_line_error(proc, message)

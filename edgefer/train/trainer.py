@@ -8,6 +8,7 @@ import io
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +26,18 @@ from edgefer.preprocess import Preprocess
 from edgefer.train.augment import Augment
 from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
 from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
+from edgefer.train.distributed import SINGLE, World
 
 HISTORY_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
 
-def pick_device(name: str) -> torch.device:
-    """`auto` is CUDA when present, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def pick_device(name: str, world: World = SINGLE) -> torch.device:
+    """`auto` is CUDA when present, else CPU; under torchrun each process takes its own GPU."""
+    if name == "auto" or (name == "cuda" and world.distributed):
+        if torch.cuda.is_available():
+            return torch.device("cuda", world.local_rank if world.distributed else 0)
+        if name == "auto":
+            return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise EdgeferError(f"--device {name}: this torch build has no CUDA device")
     return torch.device(name)
@@ -50,14 +55,24 @@ def lr_factor(cfg: TrainConfig, progress: float) -> float:
 
 
 class Trainer:
-    """Trains `cfg.model` on FER2013 Training, validates on PublicTest, writes a run dir."""
+    """Trains `cfg.model` on FER2013 Training, validates on PublicTest, writes a run dir.
+
+    Under torchrun (`world.size` > 1) the model is wrapped in DistributedDataParallel, each
+    process trains on its DistributedSampler share of every epoch, metrics are summed over
+    processes, and only rank 0 writes checkpoints, logs and progress.
+    """
 
     def __init__(self, cfg: TrainConfig, out: Path, console: Console,
-                 resume_from: dict | None = None) -> None:
-        self.cfg, self.out, self.console = cfg, out, console
-        self.device = pick_device(cfg.device)
-        torch.manual_seed(cfg.seed)
-        self.gen = torch.Generator().manual_seed(cfg.seed)
+                 resume_from: dict | None = None, world: World = SINGLE) -> None:
+        self.cfg, self.out, self.world = cfg, out, world
+        self.console = console if world.is_main else Console(quiet=True)
+        if cfg.batch_size % world.size:
+            raise EdgeferError(f"--batch-size {cfg.batch_size} (the global batch) must divide "
+                               f"evenly over {world.size} processes")
+        self.local_batch = cfg.batch_size // world.size
+        self.device = pick_device(cfg.device, world)
+        torch.manual_seed(cfg.seed)  # the same initial weights in every process
+        self.gen = torch.Generator().manual_seed(cfg.seed + world.rank)  # own augmentations
         self.spec = Preprocess()
         faces = load_faces(cfg.data, skip_bad=cfg.skip_bad, labels=cfg.labels)
         if faces.skipped:
@@ -72,6 +87,19 @@ class Trainer:
         self.x_train, self.y_train = self._tensors(train, soft=True)
         self.x_val, self.y_val = self._tensors(val, soft=False)
         self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels).to(self.device)
+        self.cuda = self.device.type == "cuda"
+        if self.cuda:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.net = self.model
+        if world.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            # a 1-channel stem conv's weight gradient comes back with equivalent but different
+            # strides; DDP copies it and warns at every step
+            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view")
+
+            self.net = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.cuda else None)
         self.optimizer = self._optimizer()
         self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.optimizer, mode="max", factor=0.5, patience=3)
@@ -113,7 +141,13 @@ class Trainer:
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.plateau.load_state_dict(ckpt["plateau"])
         self.scaler.load_state_dict(ckpt["scaler"])
-        self.gen.set_state(ckpt["rng"]["generator"])
+        states = ckpt["rng"].get("ranks", [ckpt["rng"]["generator"]])
+        if len(states) == self.world.size:
+            self.gen.set_state(states[self.world.rank])
+        else:  # resumed with another process count: fresh, distinct augmentation streams
+            self.gen.manual_seed(self.cfg.seed + 1000 * len(self.history) + self.world.rank)
+            self.console.print(f"[yellow]resumed with {self.world.size} processes instead of "
+                               f"{len(states)}: augmentation order differs from the first run[/]")
         torch.set_rng_state(ckpt["rng"]["torch"])
         self.history = list(ckpt["history"])
         self.best = dict(ckpt["best"])
@@ -143,9 +177,13 @@ class Trainer:
             improved = val_acc > self.best["val_acc"]
             if improved:
                 self.best = {"epoch": epoch, "val_acc": val_acc}
-                save_checkpoint(self.out / "best.pt", self._payload(with_state=False))
-            save_checkpoint(self.out / "last.pt", self._payload(with_state=True))
-            self._write_logs()
+            generators = self.world.gather(self.gen.get_state())
+            if self.world.is_main:
+                if improved:
+                    save_checkpoint(self.out / "best.pt", self._payload())
+                save_checkpoint(self.out / "last.pt", self._payload(generators))
+                self._write_logs()
+            self.world.barrier()
             self.console.print(
                 f"epoch {epoch}/{cfg.epochs}  loss {train_loss:.4f}  train acc {train_acc:.4f}  "
                 f"val loss {val_loss:.4f}  val acc {val_acc:.4f}{'  *best*' if improved else ''}  "
@@ -158,14 +196,17 @@ class Trainer:
     def _train_epoch(self, epoch: int) -> tuple[float, float]:
         cfg, model = self.cfg, self.model
         model.train()
-        n = len(self.x_train)
-        steps = math.ceil(n / cfg.batch_size)
-        perm = torch.randperm(n, generator=self.gen)
+        perm = self._epoch_order(epoch)
+        n, batch = len(perm), self.local_batch
+        steps = math.ceil(n / batch)
         total_loss, correct = 0.0, 0
         with _progress(self.console, f"epoch {epoch}/{cfg.epochs}", steps) as (bar, task):
             for step in range(steps):
-                idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-                x = self.augment(self.x_train[idx], self.gen).to(self.device, non_blocking=True)
+                idx = perm[step * batch:(step + 1) * batch]
+                x = self.augment(self.x_train[idx], self.gen)
+                if self.cuda:  # pinned pages copy asynchronously; NHWC suits tensor cores
+                    x = x.pin_memory().to(self.device, non_blocking=True,
+                                          memory_format=torch.channels_last)
                 y = self.y_train[idx].to(self.device, non_blocking=True)
                 if cfg.scheduler != "plateau":
                     done = ((epoch - 1) * steps + step) / (cfg.epochs * steps)
@@ -173,7 +214,7 @@ class Trainer:
                         group["lr"] = cfg.base_lr * lr_factor(cfg, done)
                 with torch.autocast(self.device.type, dtype=self.amp_dtype,
                                     enabled=self.amp_dtype is not None):
-                    logits = model(x)
+                    logits = self.net(x)
                     loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing,
                                            weight=None if self.weights is None
                                            else self.weights.to(self.device))
@@ -184,23 +225,44 @@ class Trainer:
                 hard = y if y.ndim == 1 else y.argmax(1)
                 total_loss += loss.item() * len(idx)
                 correct += int((logits.argmax(1) == hard).sum())
-                seen = min((step + 1) * cfg.batch_size, n)
+                seen = min((step + 1) * batch, n)
                 bar.update(task, advance=1, info=f"loss {total_loss / seen:.4f} "
                                                  f"acc {correct / seen:.4f}")
+        total_loss, correct, n = self.world.sum([total_loss, correct, n])
         return total_loss / n, correct / n
+
+    def _epoch_order(self, epoch: int) -> torch.Tensor:
+        """This process's faces for the epoch: a seeded shuffle of all of them alone, its
+        DistributedSampler share (reshuffled every epoch) under torchrun."""
+        n = len(self.x_train)
+        if not self.world.distributed:
+            return torch.randperm(n, generator=self.gen)
+        from torch.utils.data import DistributedSampler
+
+        sampler = DistributedSampler(range(n), self.world.size, self.world.rank, shuffle=True,
+                                     seed=self.cfg.seed)
+        sampler.set_epoch(epoch)
+        return torch.tensor(list(sampler))
 
     @torch.no_grad()
     def validate(self) -> tuple[float, float]:
-        """Loss and accuracy on PublicTest (no augmentation, no label smoothing)."""
+        """Loss and accuracy on PublicTest (no augmentation, no label smoothing); each process
+        takes every world.size-th face and the sums are reduced."""
         self.model.eval()
+        x, y = self.x_val[self.world.rank::self.world.size], self.y_val[self.world.rank::
+                                                                        self.world.size]
         logits = torch.cat([self.model(xb.to(self.device)).float().cpu()
-                            for xb in self.x_val.split(512)])
-        loss = F.cross_entropy(logits, self.y_val).item()
-        return loss, float((logits.argmax(1) == self.y_val).float().mean())
+                            for xb in x.split(512)])
+        loss, correct, n = self.world.sum([
+            F.cross_entropy(logits, y, reduction="sum").item(),
+            float((logits.argmax(1) == y).sum()), float(len(y))])
+        return loss / n, correct / n
 
     # ---- outputs --------------------------------------------------------------------------
 
-    def _payload(self, with_state: bool) -> dict:
+    def _payload(self, generators: list[torch.Tensor] | None = None) -> dict:
+        """The checkpoint: weights and run record; with `generators` (every process's
+        augmentation RNG) also the state `--resume` needs."""
         payload = {
             "arch": self.cfg.model,
             "labels": list(EMOTIONS),
@@ -211,12 +273,13 @@ class Trainer:
             "history": self.history,
             "best": self.best,
         }
-        if with_state:
+        if generators is not None:
             payload |= {
                 "optimizer": self.optimizer.state_dict(),
                 "plateau": self.plateau.state_dict(),
                 "scaler": self.scaler.state_dict(),
-                "rng": {"generator": self.gen.get_state(), "torch": torch.get_rng_state()},
+                "rng": {"generator": generators[0], "ranks": generators,
+                        "torch": torch.get_rng_state()},
             }
         return payload
 
@@ -245,19 +308,22 @@ def next_run_dir(root: Path, name: str) -> Path:
     return candidate
 
 
-def start_run(cfg: TrainConfig, out: Path | None, console: Console) -> Trainer:
-    """A fresh run in `out` (default runs/<model>, numbered when taken)."""
-    out = out or next_run_dir(Path("runs"), cfg.model)
+def start_run(cfg: TrainConfig, out: Path | None, console: Console,
+              world: World = SINGLE) -> Trainer:
+    """A fresh run in `out` (default runs/<model>, numbered when taken; rank 0 decides)."""
+    out = Path(world.gather(str(out or next_run_dir(Path("runs"), cfg.model)))[0])
     if (out / "last.pt").exists():
         raise EdgeferError(f"{out} already holds a run: continue it with --resume {out}, "
                            "or pick another --out")
-    trainer = Trainer(cfg, out, console)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
+    trainer = Trainer(cfg, out, console, world=world)
+    if world.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
     return trainer
 
 
-def resume_run(path: Path, console: Console, epochs: int | None = None) -> Trainer:
+def resume_run(path: Path, console: Console, epochs: int | None = None,
+               world: World = SINGLE) -> Trainer:
     """Continue a run from its `last.pt` (a run dir or the file); `epochs` may extend it."""
     ckpt = load_checkpoint(path, name="last.pt")
     if "optimizer" not in ckpt:
@@ -266,7 +332,8 @@ def resume_run(path: Path, console: Console, epochs: int | None = None) -> Train
     if epochs is not None:
         cfg.epochs = epochs
     out = Path(ckpt["path"]).parent
-    for stale in out.glob(".*.tmp"):  # half-written files of a run killed mid-write
-        stale.unlink()
-    console.print(f"resuming {out} after epoch {ckpt['epoch']} of {cfg.epochs}")
-    return Trainer(cfg, out, console, resume_from=ckpt)
+    if world.is_main:
+        for stale in out.glob(".*.tmp"):  # half-written files of a run killed mid-write
+            stale.unlink()
+        console.print(f"resuming {out} after epoch {ckpt['epoch']} of {cfg.epochs}")
+    return Trainer(cfg, out, console, resume_from=ckpt, world=world)
