@@ -28,6 +28,9 @@ DataOpt = Annotated[Path | None, typer.Option(
     "--data", help="FER2013 .csv, .npz or image-folder root (default: $EDGEFER_DATA)")]
 SkipBadOpt = Annotated[bool, typer.Option(
     "--skip-bad", help="Drop malformed rows and report how many, instead of failing.")]
+FlipOpt = Annotated[bool, typer.Option(
+    "--flip-tta", help="Average each face with its mirror image (about +0.5 val points, "
+                       "two inferences per face).")]
 LabelsOpt = Annotated[str, typer.Option(
     help="fer2013 (original), ferplus (FER+ majority) or ferplus-soft (FER+ vote shares).")]
 
@@ -168,6 +171,7 @@ def evaluate(
     limit: Annotated[int | None, typer.Option(help="Only the split's first N faces.")] = None,
     predictions: Annotated[Path | None, typer.Option(
         help="Write each face's row, label, prediction and probabilities as CSV.")] = None,
+    flip_tta: FlipOpt = False,
     skip_bad: SkipBadOpt = False,
 ) -> None:
     """Accuracy, macro F1, per-class metrics and confusion matrix on one split."""
@@ -175,7 +179,8 @@ def evaluate(
     from edgefer.evaluate import evaluate as run_evaluate
     from edgefer.metrics import format_report
 
-    result = run_evaluate(model, resolve_data(data), split, labels, skip_bad, limit, predictions)
+    result = run_evaluate(model, resolve_data(data), split, labels, skip_bad, limit, predictions,
+                          flip_tta)
     if plot is not None:
         from edgefer.plots import plot_confusion
 
@@ -255,6 +260,7 @@ def detect(
     max_frames: Annotated[int | None, typer.Option(help="Stop after N frames.")] = None,
     reconnect: Annotated[int, typer.Option(
         help="Camera/stream: times to reopen a source that stops sending frames.")] = 0,
+    flip_tta: FlipOpt = False,
 ) -> None:
     """Detect faces and classify their emotions in images, video, streams or a camera."""
     from edgefer.runtime import EmotionClassifier
@@ -269,7 +275,8 @@ def detect(
     if show:
         check_display()
     frames = FrameSource(source, camera, reconnect)
-    clf = EmotionClassifier(model or default_model(), backend=backend, threads=threads)
+    clf = EmotionClassifier(model or default_model(), backend=backend, threads=threads,
+                            flip_tta=flip_tta)
     if threads:
         import cv2
 

@@ -14,13 +14,15 @@ from edgefer.metrics import classification_metrics
 Predictor = Callable[[np.ndarray], np.ndarray]  # (N, 48, 48) uint8 faces -> (N, k) probabilities
 
 
-def load_predictor(path: Path) -> tuple[Predictor, list[str]]:
+def load_predictor(path: Path, flip_tta: bool = False) -> tuple[Predictor, list[str]]:
     """A batch predictor and its label names, for an exported .onnx or a checkpoint."""
     if path.suffix == ".onnx":
         from edgefer.runtime import EmotionClassifier
 
-        clf = EmotionClassifier(path)
+        clf = EmotionClassifier(path, flip_tta=flip_tta)
         return clf.predict_probs, clf.labels
+    if flip_tta:
+        raise EdgeferError("--flip-tta applies to exported .onnx models")
     require("torch")
     import torch
 
@@ -38,10 +40,10 @@ def load_predictor(path: Path) -> tuple[Predictor, list[str]]:
 
 def evaluate(model_path: Path, data: Path, split: str = "test", labels: str = "fer2013",
              skip_bad: bool = False, limit: int | None = None,
-             predictions: Path | None = None) -> dict:
+             predictions: Path | None = None, flip_tta: bool = False) -> dict:
     """Evaluate a model on a split (its first `limit` faces when given); also reports accuracy
     on faces not seen in Training, and writes per-face probabilities to `predictions`."""
-    predict, names = load_predictor(model_path)
+    predict, names = load_predictor(model_path, flip_tta)
     faces = load_faces(data, skip_bad=skip_bad, labels=labels)
     part = faces.split(split)
     if limit is not None:
@@ -54,7 +56,7 @@ def evaluate(model_path: Path, data: Path, split: str = "test", labels: str = "f
     pred = probs.argmax(1)
     if predictions is not None:
         write_predictions(predictions, part.rows, part.labels, probs, names)
-    result = {"model": str(model_path), "split": split, "labels": labels,
+    result = {"model": str(model_path), "split": split, "labels": labels, "flip_tta": flip_tta,
               **classification_metrics(part.labels, pred, names)}
     if split != "train":
         unseen = ~part.seen_in(faces.split("train"))

@@ -219,7 +219,10 @@ def test_ctrl_c_finalises_the_output(fer, yunet, exported, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "edgefer", "detect", "--source", str(video),
                              "--model", str(exported / "model.int8.onnx"), "--detector",
                              str(yunet), "--json", "--save", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a runner started in the background may ignore SIGINT; a
+                            # terminal's Ctrl-C never is
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(5):
         proc.stdout.readline()
     proc.send_signal(signal.SIGINT)
@@ -265,3 +268,12 @@ def test_stream_that_stops(dropping_stream, exported):
     assert 5 < frames < 60
     proc = run_cli(*common, "--reconnect", "1", "--max-frames", str(frames + 10))
     assert len(proc.stdout.splitlines()) == frames + 10
+
+
+def test_flip_tta_averages_the_face_and_its_mirror(exported, fer):
+    faces = fer.split("val").images[:16]
+    plain = EmotionClassifier(exported / "model.onnx")
+    tta = EmotionClassifier(exported / "model.onnx", flip_tta=True)
+    expected = (plain.predict_probs(faces) + plain.predict_probs(faces[:, :, ::-1].copy())) / 2
+    np.testing.assert_allclose(tta.predict_probs(faces), expected, atol=1e-6)
+    assert tta.predict_probs(faces[:0]).shape == (0, 7)

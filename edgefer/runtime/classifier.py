@@ -29,10 +29,12 @@ class EmotionClassifier:
 
     Everything the model needs (labels, input size, colour, normalisation) comes from its
     `edgefer` metadata. `threads` sets onnxruntime's intra-op threads (None: all cores).
+    `flip_tta` averages each face's probabilities with its mirror image's (one batch of 2N).
     """
 
-    def __init__(self, path: str | Path, backend: str = "auto", threads: int | None = None):
-        self.path = Path(path)
+    def __init__(self, path: str | Path, backend: str = "auto", threads: int | None = None,
+                 flip_tta: bool = False):
+        self.path, self.flip_tta = Path(path), flip_tta
         if backend not in BACKENDS:
             raise EdgeferError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         if threads is not None and threads < 1:
@@ -69,7 +71,12 @@ class EmotionClassifier:
 
     def predict_probs(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """(N, classes) probabilities for a batch of face crops (any size, gray or BGR)."""
-        return self.run_tensor(self.preprocess(faces))
+        x = self.preprocess(faces)
+        if not self.flip_tta or len(x) == 0:
+            return self.run_tensor(x)
+        width_axis = 3 if self.preprocess.layout == "NCHW" else 2
+        probs = self.run_tensor(np.concatenate([x, np.flip(x, width_axis)]))
+        return (probs[:len(x)] + probs[len(x):]) / 2
 
     def run_tensor(self, x: np.ndarray) -> np.ndarray:
         """Probabilities for an already preprocessed float32 batch."""
