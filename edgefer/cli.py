@@ -411,12 +411,7 @@ def gradcam_cmd(
     cam = GradCam(model)
     rows = []
     for name, face in photo_faces(image, detector):
-        heat, label, probs = cam(face)
-        panels = [(heat, label, float(probs[cam.labels.index(label)]))]
-        if target is not None:
-            heat, label, probs = cam(face, target)
-            panels.append((heat, label, float(probs[cam.labels.index(label)])))
-        rows.append((name, face, panels))
+        rows.append((name, face, [cam(face)] + ([cam(face, target)] if target else [])))
     plot_gradcam(rows, out)
     console.print(f"Grad-CAM for {len(rows)} face(s) -> {out}")
 

@@ -19,6 +19,7 @@ from edgefer.data import load_faces
 from edgefer.errors import EdgeferError
 from edgefer.machine import machine_info
 from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.classifier import check_backend
 
 PIPELINE_FACES = [3, 10, 25, 40]  # fixed PrivateTest faces for the composite video
 
@@ -49,11 +50,10 @@ def plan(opts: BenchOptions) -> list[Candidate]:
     out: list[Candidate] = []
     cuda = "CUDAExecutionProvider" in ort.get_available_providers()
     for b in opts.backends or []:
-        if b not in ("ort-cpu", "ort-cuda", "opencv"):
-            raise EdgeferError(f"unknown backend {b!r}: choose ort-cpu, ort-cuda or opencv")
-        if b == "ort-cuda" and not cuda:
-            raise EdgeferError("backend ort-cuda: this onnxruntime build has no CUDA provider "
-                               "(install onnxruntime-gpu)")
+        if b == "auto":
+            raise EdgeferError("--backend auto is a choice, not a backend to measure: name "
+                               "ort-cpu, ort-cuda or opencv")
+        check_backend(b)
     for path in opts.models:
         meta = EmotionClassifier(path).meta
         name, precision = f"{meta['arch']} {meta['precision']}", meta["precision"]

@@ -35,8 +35,7 @@ class EmotionClassifier:
     def __init__(self, path: str | Path, backend: str = "auto", threads: int | None = None,
                  flip_tta: bool = False):
         self.path, self.flip_tta = Path(path), flip_tta
-        if backend not in BACKENDS:
-            raise EdgeferError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        check_backend(backend)
         if threads is not None and threads < 1:
             raise EdgeferError(f"threads must be at least 1, not {threads}")
         self.session = open_session(self.path, backend, threads)
@@ -97,15 +96,22 @@ class EmotionClassifier:
         return out
 
 
+def check_backend(backend: str) -> None:
+    """EdgeferError for a backend name we do not know or this onnxruntime cannot run."""
+    if backend not in BACKENDS:
+        raise EdgeferError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == "ort-cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
+        raise EdgeferError("backend ort-cuda: this onnxruntime build has no CUDA provider "
+                           "(install onnxruntime-gpu)")
+
+
 def open_session(path: Path, backend: str = "ort-cpu",
                  threads: int | None = None) -> ort.InferenceSession:
     """An onnxruntime session on the backend's providers with `threads` intra-op threads."""
     if not path.is_file():
         raise EdgeferError(f"model not found: {path}")
+    check_backend(backend)
     available = ort.get_available_providers()
-    if backend == "ort-cuda" and "CUDAExecutionProvider" not in available:
-        raise EdgeferError("backend ort-cuda: this onnxruntime build has no CUDA provider "
-                           "(install onnxruntime-gpu)")
     providers = ["CPUExecutionProvider"]
     if backend in ("auto", "ort-cuda") and "CUDAExecutionProvider" in available:
         providers.insert(0, "CUDAExecutionProvider")

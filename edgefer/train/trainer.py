@@ -141,7 +141,7 @@ class Trainer:
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.plateau.load_state_dict(ckpt["plateau"])
         self.scaler.load_state_dict(ckpt["scaler"])
-        states = ckpt["rng"].get("ranks", [ckpt["rng"]["generator"]])
+        states = ckpt["rng"].get("ranks") or [ckpt["rng"]["generator"]]  # older: one process
         if len(states) == self.world.size:
             self.gen.set_state(states[self.world.rank])
         else:  # resumed with another process count: fresh, distinct augmentation streams
@@ -278,8 +278,7 @@ class Trainer:
                 "optimizer": self.optimizer.state_dict(),
                 "plateau": self.plateau.state_dict(),
                 "scaler": self.scaler.state_dict(),
-                "rng": {"generator": generators[0], "ranks": generators,
-                        "torch": torch.get_rng_state()},
+                "rng": {"ranks": generators, "torch": torch.get_rng_state()},
             }
         return payload
 

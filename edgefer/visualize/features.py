@@ -6,6 +6,7 @@ Conv-BN-ReLU block and the exported graph's folded Conv->Relu give the same map.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,15 +43,18 @@ def _named(kinds: list[str], sources: list[str], maps: list[np.ndarray]) -> list
     return out
 
 
-def inspect_checkpoint(path: Path, face: np.ndarray) -> Inspected:
-    """Run a checkpoint on one face, keeping each ReLU (conv block) and max-pool output."""
+def checkpoint_inspector(path: Path) -> Callable[[np.ndarray], Inspected]:
+    """Load a checkpoint once; the function returned runs it on one face, keeping each ReLU
+    (conv block) and max-pool output."""
     import torch
     from torch import nn
 
     from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 
     model, spec, labels = model_from_checkpoint(load_checkpoint(path))
-    kinds, sources, maps = [], [], []
+    kinds: list[str] = []
+    sources: list[str] = []
+    maps: list[np.ndarray] = []
 
     def keep(kind: str, name: str):
         def hook(_module, _inputs, output):
@@ -65,9 +69,21 @@ def inspect_checkpoint(path: Path, face: np.ndarray) -> Inspected:
             module.register_forward_hook(keep("conv", name))
         elif isinstance(module, nn.MaxPool2d):
             module.register_forward_hook(keep("pool", name))
-    with torch.no_grad():
+
+    @torch.no_grad()
+    def run(face: np.ndarray) -> Inspected:
+        kinds.clear()
+        sources.clear()
+        maps.clear()
         probs = model(torch.from_numpy(spec([face]))).softmax(1)[0].numpy()
-    return Inspected(_named(kinds, sources, maps), labels, probs)
+        return Inspected(_named(kinds, sources, maps), labels, probs)
+
+    return run
+
+
+def inspect_checkpoint(path: Path, face: np.ndarray) -> Inspected:
+    """A checkpoint's feature maps and prediction for one face."""
+    return checkpoint_inspector(path)(face)
 
 
 def inspect_onnx(path: Path, face: np.ndarray) -> Inspected:

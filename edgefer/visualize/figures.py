@@ -92,7 +92,7 @@ def plot_per_class(recall: dict[str, float], support: dict[str, int], path: Path
     plt = pyplot()
     names = list(recall)
     fig, ax = plt.subplots(figsize=(7, 3.8), dpi=100)
-    bars = ax.bar(names, [recall[n] for n in names], color=pyplot().get_cmap(CMAP)(0.55))
+    bars = ax.bar(names, [recall[n] for n in names], color=plt.get_cmap(CMAP)(0.55))
     for bar, n in zip(bars, names, strict=True):
         ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.01,
                 f"{recall[n]:.2f}\nn={support[n]}", ha="center", va="bottom", fontsize=8)

@@ -35,8 +35,9 @@ class GradCam:
             output.retain_grad()
 
     def __call__(self, face: np.ndarray, target: str | None = None
-                 ) -> tuple[np.ndarray, str, np.ndarray]:
-        """(heatmap HxW in 0..1 at the model's input size, class explained, probabilities)."""
+                 ) -> tuple[np.ndarray, str, float]:
+        """(heatmap HxW in 0..1 at the model's input size, class explained, its probability);
+        the class is the predicted one unless `target` names another."""
         import torch
 
         x = torch.from_numpy(self.spec([face]))
@@ -48,7 +49,7 @@ class GradCam:
         act, grad = self._act[0], self._act.grad[0]
         cam = torch.relu((grad.mean((1, 2))[:, None, None] * act).sum(0)).detach().numpy()
         cam = cv2.resize(cam, self.spec.size[::-1], interpolation=cv2.INTER_LINEAR)
-        return cam / cam.max() if cam.max() > 0 else cam, self.labels[k], probs
+        return cam / cam.max() if cam.max() > 0 else cam, self.labels[k], float(probs[k])
 
     def _index(self, name: str) -> int:
         if name not in self.labels:

@@ -18,7 +18,7 @@ from edgefer.evaluate import load_predictor
 from edgefer.machine import machine_info
 from edgefer.metrics import classification_metrics
 from edgefer.plots import plot_confusion, plot_curves
-from edgefer.visualize.features import inspect_checkpoint
+from edgefer.visualize.features import checkpoint_inspector
 from edgefer.visualize.figures import (
     plot_layer_means,
     plot_mistakes,
@@ -66,12 +66,12 @@ def build_report(run: Path, out: Path, data: Path, split: str = "val") -> dict:
                          + _metrics_table(metrics)))
         plot_mistakes(part.images, part.labels, probs, labels, fig / "mistakes.png")
         sections.append(("Most confident mistakes", _img(fig / "mistakes.png", "mistakes")))
-        rows = []
+        rows, inspect = [], checkpoint_inspector(run)
         for c, name in enumerate(labels):
             idx = np.flatnonzero(part.labels == c)
             if len(idx):
                 face = part.images[idx[0]]
-                rows.append((name, face, inspect_checkpoint(run, face).layers))
+                rows.append((name, face, inspect(face).layers))
         plot_layer_means(rows, fig / "features.png")
         sections.append(("Feature maps", _img(fig / "features.png", "feature maps")
                          + '<p class="note">The first face of each emotion in the split; '
