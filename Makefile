@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh clone:
 #   make demo   - create .venv, install, detect emotions on a real photo with the shipped model
-#   make test   - create .venv, install, lint and run the test suite
+#   make test   - create .venv, install, lint and run the whole test suite (CI)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +9,7 @@ PHOTO ?= $(SHARED)/models/testdata/astronaut.png
 export EDGEFER_DATA ?= $(SHARED)/data/fer2013/fer2013.npz
 export EDGEFER_DETECTOR ?= $(SHARED)/models/face_detection_yunet_2023mar.onnx
 
-.PHONY: setup demo test test-reliability lint arm64-check clean
+.PHONY: setup demo test test-fast test-reliability lint arm64-check clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,10 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+# The edit loop: everything but the tests marked slow (training, exports, fresh venvs).
+test-fast: lint
+	$(BIN)/pytest -m "not slow"
 
 # Faults, bad input and property tests on their own (also part of `make test`).
 test-reliability: setup

@@ -35,8 +35,8 @@ def main() -> None:
     for n in (1, 4):
         for threads in (1, 2):
             r = pipeline_speed(model, args.detector, test[FACES[:n]], threads, args.frames)
-            print(f"| {n} ({r['faces_found']:.0f} found) | {threads} | {r['decode_ms']:.2f} | "
-                  f"{r['detect_ms']:.2f} | {r['classify_ms']:.2f} | {r['fps']:.1f} |",
+            print(f"| {n} ({r.faces_found:.0f} found) | {threads} | {r.decode_ms:.2f} | "
+                  f"{r.detect_ms:.2f} | {r.classify_ms:.2f} | {r.fps:.1f} |",
                   flush=True)
 
 

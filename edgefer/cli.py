@@ -13,6 +13,9 @@ from rich.table import Table
 
 from edgefer import __version__
 from edgefer.errors import EdgeferError, require
+from edgefer.train.config import AUGMENT_PRESETS, DEFAULT_LR, OPTIMIZERS, SCHEDULERS, TrainConfig
+
+C = TrainConfig  # the options' defaults are the config's, so the two cannot disagree
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Facial emotion recognition: train on FER2013, export int8 ONNX, "
@@ -26,6 +29,9 @@ console = Console(stderr=True)
 
 DataOpt = Annotated[Path | None, typer.Option(
     "--data", help="FER2013 .csv, .npz or image-folder root (default: $EDGEFER_DATA)")]
+RunDataOpt = Annotated[Path | None, typer.Option(
+    "--data", help="FER2013 .csv, .npz or image-folder root (default: the data the run was "
+                   "trained on, else $EDGEFER_DATA)")]
 SkipBadOpt = Annotated[bool, typer.Option(
     "--skip-bad", help="Drop malformed rows and report how many, instead of failing.")]
 FlipOpt = Annotated[bool, typer.Option(
@@ -93,28 +99,41 @@ def models_cmd() -> None:
 @app.command()
 def train(
     data: DataOpt = None,
-    model: Annotated[str, typer.Option(help="Architecture (see `edgefer models`).")] = "edge",
-    epochs: Annotated[int | None, typer.Option(help="Epochs to train (default: 60).")] = None,
-    batch_size: Annotated[int, typer.Option(help="Faces per step.")] = 64,
-    optimizer: Annotated[str, typer.Option(help="adamw or sgd.")] = "adamw",
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate (adamw 2e-3, sgd 0.05).")]
+    model: Annotated[str, typer.Option(help="Architecture (see `edgefer models`).")] = C.model,
+    epochs: Annotated[int | None, typer.Option(help=f"Epochs to train (default: {C.epochs}).")]
         = None,
-    weight_decay: Annotated[float, typer.Option(help="Decoupled weight decay.")] = 0.05,
-    scheduler: Annotated[str, typer.Option(help="cosine, onecycle or plateau.")] = "cosine",
-    warmup_epochs: Annotated[float, typer.Option(help="Linear warm-up length.")] = 1.0,
-    label_smoothing: Annotated[float, typer.Option(help="Label smoothing.")] = 0.1,
+    batch_size: Annotated[int, typer.Option(help="Faces per step.")] = C.batch_size,
+    optimizer: Annotated[str, typer.Option(help=" or ".join(OPTIMIZERS) + ".")] = C.optimizer,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (" + ", ".join(
+        f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ").")] = C.lr,
+    weight_decay: Annotated[float, typer.Option(help="Decoupled weight decay.")]
+        = C.weight_decay,
+    scheduler: Annotated[str, typer.Option(help=", ".join(SCHEDULERS) + ".")] = C.scheduler,
+    warmup_epochs: Annotated[float, typer.Option(help="Linear warm-up length.")]
+        = C.warmup_epochs,
+    label_smoothing: Annotated[float, typer.Option(help="Label smoothing.")] = C.label_smoothing,
     class_weights: Annotated[bool, typer.Option(help="Weight the loss by inverse class frequency.")]
-        = False,
-    augment: Annotated[str, typer.Option(help="none, light, default or strong.")] = "default",
+        = C.class_weights,
+    augment: Annotated[str, typer.Option(help=", ".join(AUGMENT_PRESETS) + ".")] = C.augment,
     patience: Annotated[int, typer.Option(help="Early stop after N epochs without val gain "
-                                               "(0 = off).")] = 0,
+                                               "(0 = off).")] = C.patience,
     limit: Annotated[int | None, typer.Option(help="Train on a stratified subset of N faces.")]
-        = None,
-    labels: LabelsOpt = "fer2013",
-    skip_bad: SkipBadOpt = False,
-    seed: Annotated[int, typer.Option(help="Random seed (data order, augmentation, init).")] = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
-    amp: Annotated[bool, typer.Option(help="Mixed precision on CUDA.")] = True,
+        = C.limit,
+    labels: LabelsOpt = C.labels,
+    skip_bad: SkipBadOpt = C.skip_bad,
+    seed: Annotated[int, typer.Option(help="Random seed (data order, augmentation, init).")]
+        = C.seed,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = C.device,
+    amp: Annotated[bool, typer.Option(help="Mixed precision: bf16 on CPUs with native bf16 "
+                                           "(AMX, AVX512-BF16) and CUDA; fp32 elsewhere.")]
+        = C.amp,
+    teacher: Annotated[str | None, typer.Option(
+        help="Distil from these trained models: checkpoints or .onnx, comma-separated "
+             "(their probabilities are averaged).")] = None,
+    kd_temperature: Annotated[float, typer.Option(help="Distillation temperature.")]
+        = C.kd_temperature,
+    kd_weight: Annotated[float, typer.Option(
+        help="Share of the loss from the teachers (the rest from the labels).")] = C.kd_weight,
     out: Annotated[Path | None, typer.Option(help="Run directory (default: runs/MODEL, "
                                                   "numbered).")] = None,
     resume: Annotated[Path | None, typer.Option(
@@ -128,7 +147,6 @@ def train(
     """
     require("torch")
     from edgefer.data import resolve_data
-    from edgefer.train.config import TrainConfig
     from edgefer.train.distributed import close_world, init_world
     from edgefer.train.trainer import resume_run, start_run
 
@@ -142,14 +160,17 @@ def train(
             if model not in list_models():
                 raise EdgeferError(f"unknown model {model!r}: choose one of "
                                    f"{', '.join(list_models())}")
+            teachers = None
+            if teacher:
+                teachers = [str(Path(t).expanduser().resolve()) for t in teacher.split(",")]
             cfg = TrainConfig(
                 data=str(resolve_data(data).resolve()), model=model,
-                epochs=TrainConfig.epochs if epochs is None else epochs,
-                batch_size=batch_size,
+                epochs=C.epochs if epochs is None else epochs, batch_size=batch_size,
                 optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
                 warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
                 class_weights=class_weights, augment=augment, patience=patience, limit=limit,
-                labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp)
+                labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
+                teacher=teachers, kd_temperature=kd_temperature, kd_weight=kd_weight)
             trainer = start_run(cfg, out, console, world)
         best = trainer.fit()
     finally:
@@ -161,7 +182,9 @@ def train(
 
 @app.command()
 def evaluate(
-    model: Annotated[Path, typer.Argument(help="Checkpoint (.pt or run dir) or exported .onnx.")],
+    model: Annotated[list[Path] | None, typer.Argument(
+        help="Checkpoint (.pt or run dir) or exported .onnx (default: the shipped int8 model); "
+             "several are an ensemble: their probabilities are averaged.")] = None,
     data: DataOpt = None,
     split: Annotated[str, typer.Option(help="train, val (PublicTest) or test (PrivateTest).")]
         = "test",
@@ -178,25 +201,30 @@ def evaluate(
     from edgefer.data import resolve_data
     from edgefer.evaluate import evaluate as run_evaluate
     from edgefer.metrics import format_report
+    from edgefer.runtime.assets import default_model
 
-    result = run_evaluate(model, resolve_data(data), split, labels, skip_bad, limit, predictions,
-                          flip_tta)
+    models = model or [default_model()]
+    result = run_evaluate(models, resolve_data(data), split, labels, skip_bad, limit,
+                          predictions, flip_tta)
     if plot is not None:
         from edgefer.plots import plot_confusion
 
+        name = " + ".join(m.name for m in models)
         plot_confusion(result["confusion"], list(result["per_class"]), plot,
-                       f"{model.name} on {split} (accuracy {result['accuracy']:.3f})")
+                       f"{name} on {split} (accuracy {result['accuracy']:.3f})")
     print(json.dumps(result) if as_json else format_report(result))
 
 
 @app.command("export")
 def export_cmd(
-    source: Annotated[Path, typer.Argument(help="Run directory (uses best.pt) or checkpoint.")],
+    source: Annotated[Path, typer.Argument(
+        help="Run directory (uses best.pt), checkpoint, or an fp32 edgefer .onnx to quantize "
+             "again.")],
     out: Annotated[Path | None, typer.Option(help="Output directory (default: RUN/export).")]
         = None,
     int8: Annotated[bool, typer.Option("--int8", help="Also write the static int8 QDQ "
                                                       "model.int8.onnx.")] = False,
-    data: DataOpt = None,
+    data: RunDataOpt = None,
     calib_size: Annotated[int, typer.Option(help="Training faces to calibrate on (stratified).")]
         = 1000,
     calib_method: Annotated[str, typer.Option(help="minmax, entropy or percentile.")] = "minmax",
@@ -206,6 +234,9 @@ def export_cmd(
                                                  "(points).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Calibration sample seed.")] = 0,
     latency_runs: Annotated[int, typer.Option(help="Timed runs per model.")] = 500,
+    reduce_range: Annotated[bool, typer.Option(
+        help="7-bit int8 weights: exact on x86 CPUs without VNNI (AVX2), whose int8 kernels "
+             "saturate with full-range weights.")] = True,
 ) -> None:
     """Export a checkpoint to ONNX (fp32, and int8 calibrated on FER2013 Training faces)."""
     require("torch")
@@ -218,13 +249,13 @@ def export_cmd(
         out = (source if source.is_dir() else source.parent) / "export"
     opts = ExportOptions(int8=int8, calib_size=calib_size, calib_method=calib_method,
                          activations=activations, max_drop=max_drop, seed=seed,
-                         latency_runs=latency_runs)
-    report = export_model(source, out, resolve_data(data), opts)
+                         latency_runs=latency_runs, reduce_range=reduce_range)
+    report = export_model(source, out, resolve_data(data, source), opts)
     print_report(report)
-    if not report["passed"]:
-        c = report["comparison"]
+    if not report.passed:
         raise EdgeferError(
-            f"int8 loses {c['val_drop_points']:.2f} val points (> --max-drop {max_drop}); "
+            f"int8 loses {report.comparison.val_drop_points:.2f} val points "
+            f"(> --max-drop {max_drop}); "
             f"model.int8.onnx not written. Try --calib-method entropy or percentile, "
             f"or quantization-aware fine-tuning")
 
@@ -263,31 +294,78 @@ def detect(
     flip_tta: FlipOpt = False,
 ) -> None:
     """Detect faces and classify their emotions in images, video, streams or a camera."""
-    from edgefer.runtime import EmotionClassifier
-    from edgefer.runtime.assets import default_model
-    from edgefer.runtime.detect import DetectOptions, check_display, run_detect
-    from edgefer.runtime.face_detector import FaceDetector
-    from edgefer.runtime.pipeline import EmotionPipeline
+    from edgefer.runtime.recognizer import Recognizer
     from edgefer.runtime.sources import FrameSource
 
-    if not 0 <= smoothing < 1:
-        raise EdgeferError("--smoothing must be in [0, 1)")
     if show:
-        check_display()
-    frames = FrameSource(source, camera, reconnect)
-    clf = EmotionClassifier(model or default_model(), backend=backend, threads=threads,
-                            flip_tta=flip_tta)
-    if threads:
-        import cv2
-
-        cv2.setNumThreads(threads)  # the face detector runs on OpenCV's thread pool
-    det = None if detector == "none" else FaceDetector(detector, score, min_face=min_face,
-                                                          max_side=det_size)
-    pipeline = EmotionPipeline(clf, det, margin=margin, align=align)
-    count = run_detect(pipeline, frames, DetectOptions(as_json, save, show, max_frames,
-                                                       smoothing))
+        _check_display()
+    if max_frames is not None and max_frames < 1:
+        raise EdgeferError("--max-frames must be at least 1")
+    frames = FrameSource(source, camera, reconnect, on_skip=_warn)  # a missing camera fails first
+    recognizer = Recognizer(model, detector, backend=backend, threads=threads,
+                            det_size=det_size, min_face=min_face, score=score, margin=margin,
+                            align=align, smoothing=smoothing, flip_tta=flip_tta)
+    count = _detect_loop(recognizer.stream(frames, max_frames), frames, as_json, save, show)
     if save is not None:
         console.print(f"saved {count} annotated frame(s) to {save}")
+
+
+def _detect_loop(results, frames, as_json: bool, save: Path | None, show: bool) -> int:
+    """Print, save and show each frame's result; Ctrl-C stops cleanly with exit code 130,
+    the output finalised. Returns the frame count."""
+    import time
+
+    import cv2
+
+    from edgefer.runtime.writer import FrameWriter
+
+    writer = FrameWriter(save, frames.is_video, frames.fps, frames.many_images) if save else None
+    count, fps, last = 0, None, time.perf_counter()
+    try:
+        for result in results:
+            now = time.perf_counter()
+            fps = 1 / (now - last) if fps is None else 0.9 * fps + 0.1 / (now - last)
+            last = now
+            if as_json:
+                print(json.dumps(result.to_json()), flush=True)
+            elif not frames.is_video:
+                found = ", ".join(f"{f.emotion} {f.confidence:.2f} at {list(f.box)}"
+                                  for f in result.faces) or "no face"
+                print(f"{result.source}: {found}", flush=True)
+            if writer is not None or show:
+                shown = result.plot(fps if frames.is_video else None)
+                if writer is not None:
+                    writer.write(shown, result.source)
+                if show:
+                    cv2.imshow("edgefer", shown)
+                    if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                        break
+            count += 1
+    except KeyboardInterrupt:
+        saved = f"; output saved to {save}" if save else ""
+        console.print(f"interrupted after {count} frames{saved}", highlight=False)
+        raise typer.Exit(130) from None
+    finally:
+        if writer is not None:
+            writer.close()
+        frames.close()
+    return count
+
+
+def _warn(message: str) -> None:
+    """A problem `detect` skips and carries on from: one line on stderr."""
+    console.print(f"warning: {message}", highlight=False, soft_wrap=True)
+
+
+def _check_display() -> None:
+    """Fail clearly where OpenCV cannot open a window (headless build or no display)."""
+    import cv2
+
+    try:
+        cv2.namedWindow("edgefer")
+    except cv2.error:
+        raise EdgeferError("--show needs a display and OpenCV built with GUI support "
+                           "(opencv-python instead of opencv-python-headless)") from None
 
 
 @app.command()
@@ -312,6 +390,7 @@ def bench(
     plot: Annotated[Path | None, typer.Option(help="Write accuracy vs latency as PNG.")] = None,
 ) -> None:
     """Accuracy and latency of our models and peer models across backends and threads."""
+    import importlib.util
     import os
 
     from edgefer.atomic import atomic_write_text
@@ -331,8 +410,10 @@ def bench(
         console.print("peer models skipped: pass --peers DIR or set EDGEFER_PEERS")
     elif not peers.is_dir():
         raise EdgeferError(f"peer model directory not found: {peers}")
-    if checkpoint is not None:
-        require("torch")
+    if checkpoint is not None and importlib.util.find_spec("torch") is None:
+        console.print(f"torch is not installed: checkpoint {checkpoint} skipped "
+                      "(pip install 'edgefer[train]')")
+        checkpoint = None
     opts = BenchOptions(models, resolve_data(data), checkpoint, peers,
                         resolve_detector(detector), quick, backend)
     results = run_suite(opts, console)
@@ -342,7 +423,7 @@ def bench(
     for table in report.tables(results):
         out.print(table)
     if as_json is not None:
-        atomic_write_text(as_json, json.dumps(results, indent=2) + "\n")
+        atomic_write_text(as_json, json.dumps(results.to_dict(), indent=2) + "\n")
     if markdown is not None:
         report.write_markdown(results, markdown)
     if plot is not None:
@@ -365,7 +446,7 @@ def feature_maps_cmd(
     layers: Annotated[str | None, typer.Option(
         help="Comma-separated layers, e.g. conv1,pool2 (default: all).")] = None,
     detector: VisDetectorOpt = None,
-    data: DataOpt = None,
+    data: RunDataOpt = None,
 ) -> None:
     """Every channel of each convolution and pooling layer for one face, one PNG per layer."""
     require("matplotlib")
@@ -380,7 +461,7 @@ def feature_maps_cmd(
     else:
         from edgefer.data import resolve_data
 
-        name, face = sample_face(sample, resolve_data(data))
+        name, face = sample_face(sample, resolve_data(data, model))
     if model.suffix != ".onnx":
         require("torch")
     seen = inspect(model, face)
@@ -423,7 +504,7 @@ def report(
         = None,
     split: Annotated[str, typer.Option(help="Split the evaluation sections use (val = "
                                             "PublicTest; test only to report).")] = "val",
-    data: DataOpt = None,
+    data: RunDataOpt = None,
 ) -> None:
     """One self-contained HTML page: curves, confusion, per-class accuracy, mistakes,
     feature maps and the export report."""
@@ -432,9 +513,9 @@ def report(
     from edgefer.data import resolve_data
     from edgefer.visualize.report import build_report
 
-    summary = build_report(run, out or run / "report.html", resolve_data(data), split)
-    console.print(f"report ({len(summary['sections'])} sections, {summary['images']} images, "
-                  f"{split} accuracy {summary['accuracy']:.4f}) -> {summary['out']}")
+    summary = build_report(run, out or run / "report.html", resolve_data(data, run), split)
+    console.print(f"report ({len(summary.sections)} sections, {summary.images} images, "
+                  f"{split} accuracy {summary.accuracy:.4f}) -> {summary.out}")
 
 
 def main() -> None:
@@ -444,3 +525,6 @@ def main() -> None:
     except EdgeferError as e:
         console.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)

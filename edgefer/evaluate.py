@@ -7,43 +7,37 @@ from pathlib import Path
 
 import numpy as np
 
+from edgefer.classifiers import open_classifier
 from edgefer.data import load_faces
-from edgefer.errors import EdgeferError, require
+from edgefer.errors import EdgeferError
 from edgefer.metrics import classification_metrics
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # (N, 48, 48) uint8 faces -> (N, k) probabilities
 
 
-def load_predictor(path: Path, flip_tta: bool = False) -> tuple[Predictor, list[str]]:
-    """A batch predictor and its label names, for an exported .onnx or a checkpoint."""
-    if path.suffix == ".onnx":
-        from edgefer.runtime import EmotionClassifier
-
-        clf = EmotionClassifier(path, flip_tta=flip_tta)
-        return clf.predict_probs, clf.labels
-    if flip_tta:
-        raise EdgeferError("--flip-tta applies to exported .onnx models")
-    require("torch")
-    import torch
-
-    from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
-
-    model, spec, labels = model_from_checkpoint(load_checkpoint(path))
-
-    @torch.no_grad()
-    def predict(images: np.ndarray) -> np.ndarray:
-        chunks = np.array_split(images, max(1, len(images) // 512))
-        return torch.cat([model(torch.from_numpy(spec(c))).softmax(1) for c in chunks]).numpy()
-
-    return predict, labels
+def ensemble_predictor(paths: list[Path], flip_tta: bool = False) -> tuple[Predictor, list[str]]:
+    """One model's predictor, or several models' probabilities averaged (same label order)."""
+    if not paths:
+        raise EdgeferError("no model to evaluate")
+    loaded = [(c.predict_probs, c.labels)
+              for c in (open_classifier(p, flip_tta=flip_tta) for p in paths)]
+    names = loaded[0][1]
+    for path, (_, other) in zip(paths[1:], loaded[1:], strict=True):
+        if other != names:
+            raise EdgeferError(f"{path}: labels {other} differ from {paths[0]}'s {names}")
+    if len(loaded) == 1:
+        return loaded[0]
+    return (lambda images: np.mean([predict(images) for predict, _ in loaded], axis=0)), names
 
 
-def evaluate(model_path: Path, data: Path, split: str = "test", labels: str = "fer2013",
-             skip_bad: bool = False, limit: int | None = None,
+def evaluate(model_path: Path | list[Path], data: Path, split: str = "test",
+             labels: str = "fer2013", skip_bad: bool = False, limit: int | None = None,
              predictions: Path | None = None, flip_tta: bool = False) -> dict:
-    """Evaluate a model on a split (its first `limit` faces when given); also reports accuracy
-    on faces not seen in Training, and writes per-face probabilities to `predictions`."""
-    predict, names = load_predictor(model_path, flip_tta)
+    """Evaluate a model, or the average of several, on a split (its first `limit` faces when
+    given); also reports accuracy on faces not seen in Training, and writes per-face
+    probabilities to `predictions`."""
+    paths = model_path if isinstance(model_path, list) else [model_path]
+    predict, names = ensemble_predictor(paths, flip_tta)
     faces = load_faces(data, skip_bad=skip_bad, labels=labels)
     part = faces.split(split)
     if limit is not None:
@@ -56,8 +50,8 @@ def evaluate(model_path: Path, data: Path, split: str = "test", labels: str = "f
     pred = probs.argmax(1)
     if predictions is not None:
         write_predictions(predictions, part.rows, part.labels, probs, names)
-    result = {"model": str(model_path), "split": split, "labels": labels, "flip_tta": flip_tta,
-              **classification_metrics(part.labels, pred, names)}
+    result = {"model": " + ".join(str(p) for p in paths), "split": split, "labels": labels,
+              "flip_tta": flip_tta, **classification_metrics(part.labels, pred, names)}
     if split != "train":
         unseen = ~part.seen_in(faces.split("train"))
         result["unseen"] = {"n": int(unseen.sum()),

@@ -11,18 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from torch import nn
 
 from edgefer import __version__
 from edgefer.atomic import atomic_write_text
+from edgefer.bench.latency import measure_latency
 from edgefer.data import FaceSet, load_faces
 from edgefer.errors import EdgeferError
 from edgefer.export.metadata import write_with_metadata
 from edgefer.export.quantize import ACTIVATION_TYPES, CALIB_METHODS, calibration_set, quantize_int8
-from edgefer.export.report import build_report, int8_drop
+from edgefer.export.report import ExportReport, ModelFigures, build_report, int8_drop
 from edgefer.export.to_onnx import export_fp32, torch_max_diff
+from edgefer.modelmeta import ModelMeta
 from edgefer.models import count_macs, count_params
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.latency import measure_latency
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 FP32_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model.int8.onnx", "export_report.json"
@@ -39,6 +41,7 @@ class ExportOptions:
     max_drop: float = 1.0  # allowed int8 val accuracy loss, in points
     seed: int = 0
     latency_runs: int = 500
+    reduce_range: bool = True  # 7-bit weights: no int16 saturation on AVX2 CPUs without VNNI
 
     def check(self) -> None:
         if self.int8 and self.calib_size < 1:
@@ -51,15 +54,15 @@ class ExportOptions:
             raise EdgeferError("--latency-runs must be at least 1")
 
 
-def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> dict:
+def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> ExportReport:
     """Export, measure and describe; returns the report (also written to out/REPORT_NAME).
 
     Model files appear only complete (written beside the target, then renamed). When int8
     loses more than `max_drop` val points the int8 file is not written and the report says so.
     """
     opts.check()
-    ckpt = load_checkpoint(src)
-    model, spec, labels = model_from_checkpoint(ckpt)
+    model, meta = _source(src)
+    spec = meta.preprocess
     faces = load_faces(data)
     splits = {s: faces.split(s) for s in ("train", "val", "test")}
     for s in ("val", "test"):
@@ -72,25 +75,24 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> dict:
     except OSError as e:
         raise EdgeferError(f"cannot write to {out}: {e.strerror or e}") from None
     try:
-        meta = {"format": "edgefer-model", "version": 1, "labels": labels,
-                "input": spec.to_dict(), "output": "probabilities", "arch": ckpt["arch"],
-                "params": count_params(model), "macs": count_macs(model),
-                "source": {"checkpoint": Path(ckpt["path"]).name, "epoch": ckpt["epoch"]},
-                "edgefer": __version__}
         x = {s: spec(splits[s].images) for s in ("val", "test")}
         unseen = ~splits["test"].seen_in(splits["train"])
-        export_fp32(copy.deepcopy(model), spec, work / "raw.onnx")
+        if model is None:
+            shutil.copyfile(src, work / "raw.onnx")
+        else:
+            export_fp32(copy.deepcopy(model), spec, work / "raw.onnx")
         staged = {"fp32": work / FP32_NAME}
-        metas = {"fp32": {**meta, "precision": "fp32"}}
+        metas = {"fp32": meta}
         write_with_metadata(work / "raw.onnx", metas["fp32"], staged["fp32"])
         if calib is not None:
             quantize_int8(work / "raw.onnx", work / "int8.onnx", calib, spec, opts.calib_method,
-                          opts.activations, work)
+                          opts.activations, opts.reduce_range, work)
             staged["int8"] = work / INT8_NAME
+            weights = "int8 per-channel" + (", 7-bit range" if opts.reduce_range else "")
             calibration = {"method": opts.calib_method, "samples": len(calib),
                            "seed": opts.seed, "split": "train", "activations": opts.activations,
-                           "weights": "int8 per-channel", "format": "QDQ"}
-            metas["int8"] = {**meta, "precision": "int8", "calibration": calibration}
+                           "weights": weights, "format": "QDQ"}
+            metas["int8"] = meta.with_(precision="int8", calibration=calibration)
             write_with_metadata(work / "int8.onnx", metas["int8"], staged["int8"])
         results, probs = {}, {}
         for name, path in staged.items():
@@ -99,18 +101,16 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> dict:
             int8_drop(results["fp32"], results["int8"], "val") <= opts.max_drop
         done = work / "done"  # the finished files, moved into `out` together at the end
         for name, path in staged.items():
-            results[name]["file"] = None
             if name == "int8" and not passed:
                 continue
             final = done / path.name
-            write_with_metadata(path, {**metas[name], "metrics": _metrics(results[name])}, final)
-            results[name] |= {"file": str(out / path.name), "bytes": final.stat().st_size}
-        report = build_report(src, out, data, results, probs, opts.max_drop)
-        report["passed"] = passed
+            write_with_metadata(path, metas[name].with_(metrics=_metrics(results[name])), final)
+            results[name].file, results[name].bytes = str(out / path.name), final.stat().st_size
         n = 256  # PyTorch vs ONNX Runtime on the first val faces
-        report["torch_max_abs_diff"] = torch_max_diff(model, probs["fp32"]["val"][:n],
-                                                      x["val"][:n])
-        atomic_write_text(done / REPORT_NAME, json.dumps(report, indent=2) + "\n")
+        diff = None if model is None else \
+            torch_max_diff(model, probs["fp32"]["val"][:n], x["val"][:n])
+        report = build_report(src, out, data, results, probs, opts.max_drop, passed, diff)
+        atomic_write_text(done / REPORT_NAME, json.dumps(report.to_dict(), indent=2) + "\n")
         for f in done.iterdir():
             os.replace(f, out / f.name)
         if not passed:  # never leave an older int8 file beside the new fp32 one
@@ -122,8 +122,25 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _source(src: Path) -> tuple[nn.Module | None, ModelMeta]:
+    """The model to export and its fp32 metadata: a checkpoint (or run dir), or an fp32
+    edgefer ONNX model to quantize again (then no torch module)."""
+    if src.suffix == ".onnx":
+        meta = EmotionClassifier(src).meta
+        if meta.precision != "fp32":
+            raise EdgeferError(f"{src}: a {meta.precision} model; export --int8 quantizes the "
+                               "fp32 twin (model.onnx) or a checkpoint")
+        return None, meta.with_(metrics={}, calibration=None, edgefer=__version__)
+    ckpt = load_checkpoint(src)
+    model, spec, labels = model_from_checkpoint(ckpt)
+    return model, ModelMeta(labels=labels, preprocess=spec, precision="fp32", arch=ckpt["arch"],
+                            params=count_params(model), macs=count_macs(model),
+                            source={"checkpoint": Path(ckpt["path"]).name,
+                                    "epoch": ckpt["epoch"]}, edgefer=__version__)
+
+
 def _measure(path: Path, x: dict[str, np.ndarray], splits: dict[str, FaceSet],
-             unseen: np.ndarray, runs: int) -> tuple[dict, dict]:
+             unseen: np.ndarray, runs: int) -> tuple[ModelFigures, dict]:
     """Accuracy on val/test with all cores, then single-thread batch-1 latency."""
     clf = EmotionClassifier(path)
     probs = {s: np.concatenate([clf.run_tensor(b) for b in np.array_split(x[s], 8)])
@@ -132,12 +149,10 @@ def _measure(path: Path, x: dict[str, np.ndarray], splits: dict[str, FaceSet],
     hits = probs["test"].argmax(1) == splits["test"].labels
     one = EmotionClassifier(path, threads=1)
     sample = x["val"][:1]
-    result = {"bytes": path.stat().st_size, "val_acc": acc["val"], "test_acc": acc["test"],
-              "test_unseen_acc": float(hits[unseen].mean()),
-              "latency_ms_1thread_b1": measure_latency(lambda: one.run_tensor(sample), runs)}
+    result = ModelFigures(path.stat().st_size, acc["val"], acc["test"], float(hits[unseen].mean()),
+                          measure_latency(lambda: one.run_tensor(sample), runs))
     return result, probs
 
 
-def _metrics(r: dict) -> dict:
-    return {"val_acc": r["val_acc"], "test_acc": r["test_acc"],
-            "test_unseen_acc": r["test_unseen_acc"]}
+def _metrics(r: ModelFigures) -> dict:
+    return {"val_acc": r.val_acc, "test_acc": r.test_acc, "test_unseen_acc": r.test_unseen_acc}

@@ -1,60 +1,117 @@
-"""The export report: fp32 vs int8 accuracy, agreement, size and latency, as JSON and a table."""
+"""The export report: fp32 vs int8 accuracy, agreement, size and latency, as typed records
+written to and read from export_report.json, and printed as a table."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from edgefer.bench.latency import Latency
 from edgefer.machine import machine_info
 
 
-def int8_drop(fp32: dict, int8: dict, split: str) -> float:
+@dataclass
+class ModelFigures:
+    """One exported file: size, accuracy and single-face latency (1 thread, batch 1)."""
+
+    bytes: int
+    val_acc: float
+    test_acc: float
+    test_unseen_acc: float
+    latency_ms_1thread_b1: Latency
+    file: str | None = None  # None when the file was measured but not kept (int8 gate)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelFigures:
+        return cls(**{**d, "latency_ms_1thread_b1": Latency(**d["latency_ms_1thread_b1"])})
+
+
+@dataclass
+class Comparison:
+    """int8 against fp32 on the same faces."""
+
+    val_drop_points: float
+    test_drop_points: float
+    agreement: dict[str, float]  # top-1 agreement per split
+    max_prob_diff: float
+    size_ratio: float
+    speedup_1thread_b1: float
+    max_drop_points: float
+
+    @classmethod
+    def between(cls, f: ModelFigures, q: ModelFigures, probs: dict, max_drop: float
+                ) -> Comparison:
+        splits = ("val", "test")
+        return cls(
+            val_drop_points=int8_drop(f, q, "val"), test_drop_points=int8_drop(f, q, "test"),
+            agreement={s: float((probs["fp32"][s].argmax(1) == probs["int8"][s].argmax(1))
+                                .mean()) for s in splits},
+            max_prob_diff=float(max(np.abs(probs["fp32"][s] - probs["int8"][s]).max()
+                                    for s in splits)),
+            size_ratio=q.bytes / f.bytes,
+            speedup_1thread_b1=f.latency_ms_1thread_b1.p50 / q.latency_ms_1thread_b1.p50,
+            max_drop_points=max_drop)
+
+
+@dataclass
+class ExportReport:
+    """What `edgefer export` measured, and whether int8 passed its accuracy gate."""
+
+    checkpoint: str
+    out: str
+    data: str
+    machine: dict
+    fp32: ModelFigures
+    int8: ModelFigures | None
+    comparison: Comparison | None
+    passed: bool
+    torch_max_abs_diff: float | None  # None when exported from an ONNX model
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ExportReport:
+        return cls(**{**d, "fp32": ModelFigures.from_dict(d["fp32"]),
+                      "int8": ModelFigures.from_dict(d["int8"]) if d.get("int8") else None,
+                      "comparison": Comparison(**d["comparison"]) if d.get("comparison")
+                      else None})
+
+
+def int8_drop(fp32: ModelFigures, int8: ModelFigures, split: str) -> float:
     """Accuracy points int8 loses against fp32 on a split."""
-    return 100 * (fp32[f"{split}_acc"] - int8[f"{split}_acc"])
+    return 100 * (getattr(fp32, f"{split}_acc") - getattr(int8, f"{split}_acc"))
 
 
-def build_report(src: Path, out: Path, data: Path, results: dict, probs: dict,
-                 max_drop: float) -> dict:
+def build_report(src: Path, out: Path, data: Path, results: dict[str, ModelFigures],
+                 probs: dict, max_drop: float, passed: bool, torch_diff: float | None
+                 ) -> ExportReport:
     """The export report: each model's figures, the machine, and the int8 vs fp32 comparison."""
-    report = {"checkpoint": str(src), "out": str(out), "data": str(data),
-              "machine": machine_info(), **results}
-    if "int8" in results:
-        f, q = results["fp32"], results["int8"]
-        report["comparison"] = {
-            "val_drop_points": int8_drop(f, q, "val"),
-            "test_drop_points": int8_drop(f, q, "test"),
-            "agreement": {s: float((probs["fp32"][s].argmax(1) == probs["int8"][s].argmax(1))
-                                   .mean()) for s in ("val", "test")},
-            "max_prob_diff": float(max(np.abs(probs["fp32"][s] - probs["int8"][s]).max()
-                                       for s in ("val", "test"))),
-            "size_ratio": q["bytes"] / f["bytes"],
-            "speedup_1thread_b1": f["latency_ms_1thread_b1"]["p50"]
-            / q["latency_ms_1thread_b1"]["p50"],
-            "max_drop_points": max_drop,
-        }
-    return report
+    int8 = results.get("int8")
+    comparison = Comparison.between(results["fp32"], int8, probs, max_drop) if int8 else None
+    return ExportReport(str(src), str(out), str(data), machine_info(), results["fp32"], int8,
+                        comparison, passed, torch_diff)
 
 
-def print_report(report: dict) -> None:
+def print_report(report: ExportReport) -> None:
     """The report as a table and two summary lines on stdout."""
-    table = Table(title=f"export of {report['checkpoint']} ({report['machine']['cpu']})")
+    table = Table(title=f"export of {report.checkpoint} ({report.machine['cpu']})")
     for col in ("model", "MB", "val acc", "test acc", "test acc (unseen)", "p50 ms (1 thr, b1)"):
         table.add_column(col, justify="left" if col == "model" else "right")
-    for name in ("fp32", "int8"):
-        if name in report:
-            r = report[name]
-            table.add_row(name, f"{r['bytes'] / 1e6:.3f}", f"{r['val_acc']:.4f}",
-                          f"{r['test_acc']:.4f}", f"{r['test_unseen_acc']:.4f}",
-                          f"{r['latency_ms_1thread_b1']['p50']:.3f}")
+    for name, r in (("fp32", report.fp32), ("int8", report.int8)):
+        if r is not None:
+            table.add_row(name, f"{r.bytes / 1e6:.3f}", f"{r.val_acc:.4f}", f"{r.test_acc:.4f}",
+                          f"{r.test_unseen_acc:.4f}", f"{r.latency_ms_1thread_b1.p50:.3f}")
     Console().print(table)
-    if "comparison" in report:
-        c = report["comparison"]
-        print(f"int8 vs fp32: val drop {c['val_drop_points']:.2f} points, top-1 agreement "
-              f"val {c['agreement']['val']:.4f} / test {c['agreement']['test']:.4f}, max prob "
-              f"diff {c['max_prob_diff']:.4f}, size {c['size_ratio']:.1%}, "
-              f"speed-up {c['speedup_1thread_b1']:.2f}x")
-    print(f"PyTorch vs ONNX fp32 max |diff| {report['torch_max_abs_diff']:.2e}; "
-          f"files in {report['out']}")
+    if (c := report.comparison) is not None:
+        print(f"int8 vs fp32: val drop {c.val_drop_points:.2f} points, top-1 agreement "
+              f"val {c.agreement['val']:.4f} / test {c.agreement['test']:.4f}, max prob "
+              f"diff {c.max_prob_diff:.4f}, size {c.size_ratio:.1%}, "
+              f"speed-up {c.speedup_1thread_b1:.2f}x")
+    if report.torch_max_abs_diff is not None:
+        print(f"PyTorch vs ONNX fp32 max |diff| {report.torch_max_abs_diff:.2e}")
+    print(f"files in {report.out}")

@@ -11,6 +11,10 @@ else
     --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1 --augment default --seed 0 \
     --out "$run"
 fi
+# int8 weights in a 7-bit range (export's default): the shipped int8 file was re-quantized so
+# from the shipped fp32 file, `edgefer export edgefer/assets/edge-s.onnx --int8 --calib-size
+# 1000 --calib-method minmax --out runs/requant`, when full-range weights proved to saturate
+# on x86 CPUs without VNNI (see README, Export).
 edgefer export "$run" --int8 --calib-size 1000 --calib-method minmax --out "$run/export"
 install -m 644 "$run/export/model.onnx" edgefer/assets/edge-s.onnx
 install -m 644 "$run/export/model.int8.onnx" edgefer/assets/edge-s.int8.onnx

@@ -14,6 +14,17 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
 
 
+SLOW_FIXTURES = {"trained_run", "exported"}  # each trains or exports a model
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs a trained or exported model is slow by definition: mark it, so
+    `make test-fast` (-m "not slow") skips it without a marker to forget."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def data_path() -> Path:
     return Path(os.environ.get("EDGEFER_DATA") or DEFAULT_DATA)
 
@@ -91,6 +102,14 @@ def exported(trained_run, fer_path, tmp_path_factory) -> Path:
                    str(out), "--calib-size", "300", "--latency-runs", "50")
     assert "int8 vs fp32" in proc.stdout
     return out
+
+
+@pytest.fixture(scope="session")
+def photo(yunet) -> Path:
+    """The shared real photo with one face (OpenCV's astronaut test image)."""
+    path = yunet.parent / "testdata" / "astronaut.png"
+    assert path.exists(), f"{path} missing"
+    return path
 
 
 @pytest.fixture(scope="session")

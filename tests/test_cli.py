@@ -4,13 +4,40 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 
 import edgefer
+import edgefer.cli
 
-COMMANDS = [[], ["data"], ["data", "info"], ["models"], ["train"], ["evaluate"]]
+
+def commands() -> list[list[str]]:
+    """Every command and command group the CLI has, read from the app itself."""
+    from typer.main import get_command
+
+    def walk(cmd, path):
+        yield path
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    return list(walk(get_command(edgefer.cli.app), []))
 
 
-@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "root")
+def test_every_command_is_listed():
+    names = {" ".join(c) for c in commands()}
+    assert names >= {"", "train", "evaluate", "export", "detect", "bench", "report",
+                     "visualize feature-maps", "visualize gradcam", "data info", "models"}
+
+
+@pytest.mark.parametrize("cmd", commands(), ids=lambda c: " ".join(c) or "root")
 def test_help(cmd):
     assert "Usage" in run_cli(*cmd, "--help").stdout
+
+
+def test_run_commands_default_to_the_runs_data(trained_run, fer_path):
+    """A run records its data: `report` (like export and visualize) needs no --data."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "EDGEFER_DATA"}
+    out = trained_run.parent / "report.html"
+    run_cli("report", str(trained_run), "--out", str(out), env=env)
+    assert out.stat().st_size > 10_000
 
 
 def test_version():

@@ -37,6 +37,7 @@ def one_process(fer_path, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_match_one_and_write_once(fer_path, one_process, tmp_path):
     out = tmp_path / "two"
     proc = torchrun("--data", str(fer_path), "--epochs", "2", *ARGS, "--out", str(out))

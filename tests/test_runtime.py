@@ -15,23 +15,17 @@ import cv2
 import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
+from helpers import count_frames
 
 from edgefer.bench import pipeline_speed
+from edgefer.bench.composite import FACE_SIDE, SLOTS, composite_frame
 from edgefer.bench.suite import PIPELINE_FACES as FACES
-from edgefer.data.composite import FACE_SIDE, SLOTS, composite_frame
 from edgefer.errors import EdgeferError
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import default_model
 from edgefer.runtime.face_detector import YUNET_SHA256, FaceDetector, resolve_detector
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.tracker import iou
-
-
-@pytest.fixture(scope="module")
-def photo(yunet):
-    path = yunet.parent / "testdata" / "astronaut.png"
-    assert path.exists(), f"{path} missing"
-    return path
 
 
 def composite(fer, n):
@@ -69,7 +63,8 @@ def test_detect_json_lines_and_saved_images(fer, yunet, exported, tmp_path):
     for i, line in enumerate(lines):
         assert line["frame"] == i and set(line["time_ms"]) == {"decode", "detect", "classify"}
         for face in line["faces"]:
-            assert set(face) == {"box", "score", "track_id", "emotion", "confidence", "probs"}
+            assert set(face) == {"box", "score", "track_id", "emotion", "confidence", "probs",
+                                 "landmarks"}
             assert len(face["box"]) == 4 and face["emotion"] in face["probs"]
             assert abs(sum(face["probs"].values()) - 1) < 1e-3
     for name in ("faces1.jpg", "faces4.jpg"):
@@ -84,8 +79,8 @@ def test_detector_none_classifies_whole_image(fer, exported, tmp_path):
                               str(exported / "model.onnx"), "--detector", "none",
                               "--json").stdout)
     assert line["faces"][0]["box"] == [0, 0, 48, 48]
-    expected = EmotionClassifier(exported / "model.onnx")([fer.split("val").images[0]])[0]
-    assert line["faces"][0]["emotion"] == expected.label
+    expected = EmotionClassifier(exported / "model.onnx").predict(fer.split("val").images[0])
+    assert line["faces"][0]["emotion"] == expected.emotion
 
 
 def test_runtime_and_detect_work_without_torch(exported, fer, tmp_path):
@@ -176,14 +171,6 @@ def test_detector_download(monkeypatch, tmp_path, http_dir, yunet):
 def write_video(fer, path, frames=30):
     """An mp4 of the 4-face composite with the faces swaying sideways."""
     pipeline_speed.write_video(fer.split("test").images[FACES], path, frames)
-
-
-def count_frames(path):
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.read()[0]:
-        n += 1
-    return n
 
 
 def test_video_tracks_faces_and_saves_playable_file(fer, yunet, exported, tmp_path):

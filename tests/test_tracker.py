@@ -1,16 +1,15 @@
 """The IoU tracker: stable ids under jitter, new ids for new faces, smoothed labels."""
 
 import numpy as np
+from helpers import face_result
 
-from edgefer.runtime.pipeline import FaceResult
 from edgefer.runtime.tracker import Tracker, iou
 
 LABELS = ["a", "b"]
 
 
 def face(x, y, p_a):
-    return FaceResult((x, y, 100, 100), 0.9, "a" if p_a > 0.5 else "b", max(p_a, 1 - p_a),
-                      {"a": p_a, "b": 1 - p_a})
+    return face_result((x, y, 100, 100), {"a": p_a, "b": 1 - p_a})
 
 
 def test_iou():

@@ -3,7 +3,6 @@ a full disk: tests/reliability)."""
 
 from __future__ import annotations
 
-import csv
 import os
 import pickle
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import assert_one_line_error, run_cli
+from helpers import history
 
 from edgefer.errors import EdgeferError
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
@@ -19,11 +19,6 @@ from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 # The best constant predictor on PublicTest: its majority share and class-prior entropy (nats).
 VAL_MAJORITY = 895 / 3589
 VAL_PRIOR_ENTROPY = 1.8102
-
-
-def history(run_dir):
-    with (run_dir / "metrics.csv").open() as f:
-        return list(csv.DictReader(f))
 
 
 def test_one_epoch_on_2000_faces_beats_chance(trained_run):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
 
-from edgefer.data.composite import composite_frame
+from edgefer.bench.composite import composite_frame
 from edgefer.visualize.features import inspect_checkpoint, inspect_onnx
 
 # edge-s: 7 Conv-BN-ReLU blocks and 3 max-pools

@@ -5,13 +5,15 @@ from __future__ import annotations
 import gc
 import resource
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from edgefer.bench.latency import measure_latency
+from edgefer.bench.records import CandidateResult, LatencyEntry
 from edgefer.bench.runners import Candidate, open_runner
 from edgefer.data import load_faces
-from edgefer.runtime.latency import measure_latency
 
 
 def peak_rss_mb() -> float:
@@ -28,7 +30,7 @@ def rss_mb() -> float:
 
 
 def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list[int],
-                      batches: list[int], runs: int, detector: Path | None) -> dict:
+                      batches: list[int], runs: int, detector: Path | None) -> CandidateResult:
     """All figures of one candidate; runs in a child process so memory is its own."""
     faces = load_faces(data)
     test = faces.split("test")
@@ -59,11 +61,8 @@ def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list
                 continue
             lat = measure_latency(lambda r=r, xb=x[:b]: r.run(xb), runs=runs,
                                   warmup=max(5, runs // 10), blocks=5)
-            latency.append({"threads": t, "batch": b, **lat,
-                            "faces_per_s": b * 1000 / lat["p50"]})
-    return {"name": c.name, "backend": c.backend, "precision": c.precision, "kind": c.kind,
-            "file": str(c.path), "bytes": c.path.stat().st_size, "load_ms": load_ms,
-            "n": len(test), "accuracy": float(hits.mean()),
-            "accuracy_unseen": float(hits[unseen].mean()),
-            "rss_model_mb": model_mb, "rss_mb": rss_mb(), "rss_peak_mb": peak_rss_mb(),
-            "latency": latency}
+            latency.append(LatencyEntry(t, b, **asdict(lat), faces_per_s=b * 1000 / lat.p50))
+    return CandidateResult(c.name, c.backend, c.precision, c.kind, str(c.path),
+                           c.path.stat().st_size, load_ms, len(test), float(hits.mean()),
+                           float(hits[unseen].mean()), model_mb, rss_mb(), peak_rss_mb(),
+                           latency)

@@ -10,7 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgefer.data.composite import composite_frame
+from edgefer.bench.composite import composite_frame
+from edgefer.bench.records import PipelineSpeed
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.pipeline import EmotionPipeline
@@ -27,7 +28,7 @@ def write_video(faces: np.ndarray, path: Path, frames: int) -> None:
 
 
 def pipeline_speed(model: Path, detector: Path | None, faces: np.ndarray, threads: int,
-                   frames: int = 300) -> dict:
+                   frames: int = 300) -> PipelineSpeed:
     """Median per-stage milliseconds and end-to-end FPS over `frames` frames."""
     cv2.setNumThreads(threads)
     clf = EmotionClassifier(model, threads=threads)
@@ -47,6 +48,6 @@ def pipeline_speed(model: Path, detector: Path | None, faces: np.ndarray, thread
             stages["classify"].append(result.time_ms["classify"])
             found.append(len(result.faces))
         seconds = time.perf_counter() - start
-    return {"faces": len(faces), "faces_found": statistics.median(found), "threads": threads,
-            "frames": len(found), "fps": len(found) / seconds,
-            **{f"{k}_ms": statistics.median(v) for k, v in stages.items()}}
+    return PipelineSpeed(len(faces), statistics.median(found), threads, len(found),
+                         len(found) / seconds,
+                         **{f"{k}_ms": statistics.median(v) for k, v in stages.items()})

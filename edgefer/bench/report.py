@@ -7,37 +7,35 @@ from pathlib import Path
 from rich.table import Table
 
 from edgefer.atomic import atomic_write, atomic_write_text
+from edgefer.bench.records import BenchResults
 
 HEADER = ("model", "backend", "thr", "batch", "acc", "acc unseen", "p50 ms", "p90 ms", "p99 ms",
           "faces/s", "MB", "load ms", "model RSS MB", "x int8 p50")
 
 
-def rows(results: dict) -> list[list[str]]:
+def rows(results: BenchResults) -> list[list[str]]:
     """One row per model, backend, threads and batch."""
     out = []
-    for r in results["models"]:
-        for e in r["latency"]:
-            ratio = e.get("p50_vs_ref")
-            out.append([r["name"], r["backend"], str(e["threads"]), str(e["batch"]),
-                        f"{r['accuracy']:.4f}", f"{r['accuracy_unseen']:.4f}",
-                        f"{e['p50']:.3f}", f"{e['p90']:.3f}", f"{e['p99']:.3f}",
-                        f"{e['faces_per_s']:.0f}", f"{r['bytes'] / 1e6:.2f}",
-                        f"{r['load_ms']:.0f}", f"{r['rss_model_mb']:.1f}",
-                        "" if ratio is None else f"{ratio:.2f}"])
+    for r in results.models:
+        for e in r.latency:
+            out.append([r.name, r.backend, str(e.threads), str(e.batch), f"{r.accuracy:.4f}",
+                        f"{r.accuracy_unseen:.4f}", f"{e.p50:.3f}", f"{e.p90:.3f}",
+                        f"{e.p99:.3f}", f"{e.faces_per_s:.0f}", f"{r.bytes / 1e6:.2f}",
+                        f"{r.load_ms:.0f}", f"{r.rss_model_mb:.1f}",
+                        "" if e.p50_vs_ref is None else f"{e.p50_vs_ref:.2f}"])
     return out
 
 
-def pipeline_rows(results: dict) -> list[list[str]]:
-    return [[str(p["faces"]), str(p["threads"]), f"{p['decode_ms']:.2f}",
-             f"{p['detect_ms']:.2f}", f"{p['classify_ms']:.2f}", f"{p['fps']:.1f}"]
-            for p in results["pipeline"]]
+def pipeline_rows(results: BenchResults) -> list[list[str]]:
+    return [[str(p.faces), str(p.threads), f"{p.decode_ms:.2f}", f"{p.detect_ms:.2f}",
+             f"{p.classify_ms:.2f}", f"{p.fps:.1f}"] for p in results.pipeline]
 
 
 PIPELINE_HEADER = ("faces", "threads", "decode ms", "detect ms", "classify ms", "FPS")
 
 
-def tables(results: dict) -> list[Table]:
-    m = results["machine"]
+def tables(results: BenchResults) -> list[Table]:
+    m = results.machine
     main = Table(title=f"FER2013 PrivateTest, {m['cpu']} ({m['cores']} cores)")
     for h in HEADER:
         main.add_column(h, justify="left" if h in ("model", "backend") else "right")
@@ -51,8 +49,8 @@ def tables(results: dict) -> list[Table]:
     return [main, pipe]
 
 
-def markdown(results: dict) -> str:
-    m = results["machine"]
+def markdown(results: BenchResults) -> str:
+    m = results.machine
     lines = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['system']}, Python {m['python']}, "
              f"onnxruntime {m['onnxruntime']}, OpenCV {m['opencv']}, numpy {m['numpy']}, "
              f"torch {m['torch'] or 'not installed'}.", ""]
@@ -62,32 +60,30 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_markdown(results: dict, path: Path) -> None:
+def write_markdown(results: BenchResults, path: Path) -> None:
     atomic_write_text(path, markdown(results))
 
 
-def plot(results: dict, path: Path) -> None:
+def plot(results: BenchResults, path: Path) -> None:
     """Accuracy vs single-face p50 latency (1 thread, batch 1), log latency axis."""
     from edgefer.plots import pyplot
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 5), dpi=100)
-    points = [(r, e) for r in results["models"] for e in r["latency"]
-              if e["threads"] == 1 and e["batch"] == 1]
+    points = [(r, e) for r in results.models for e in r.latency
+              if e.threads == 1 and e.batch == 1]
     colours = plt.get_cmap("tab10")
-    for i, (r, e) in enumerate(sorted(points, key=lambda p: p[1]["p50"])):
-        ours = r["kind"] in ("edgefer", "checkpoint")
-        ax.scatter(e["p50"], 100 * r["accuracy"], s=70, marker="o" if ours else "s",
-                   color=colours(i % 10), edgecolor="black" if ours else "none",
-                   label=f"{r['name']} ({r['backend']}): {100 * r['accuracy']:.1f}%, "
-                         f"{e['p50']:.2f} ms")
+    for i, (r, e) in enumerate(sorted(points, key=lambda p: p[1].p50)):
+        ax.scatter(e.p50, 100 * r.accuracy, s=70, marker="o" if r.ours else "s",
+                   color=colours(i % 10), edgecolor="black" if r.ours else "none",
+                   label=f"{r.name} ({r.backend}): {100 * r.accuracy:.1f}%, {e.p50:.2f} ms")
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8,
               title="circles: edgefer, squares: peers")
     ax.set_xscale("log")
     ax.margins(x=0.2, y=0.1)
     ax.set(xlabel="p50 latency per face, ms (1 thread, batch 1, log scale)",
            ylabel="FER2013 PrivateTest accuracy, %",
-           title=f"Accuracy vs latency on {results['machine']['cpu']}")
+           title=f"Accuracy vs latency on {results.machine['cpu']}")
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))

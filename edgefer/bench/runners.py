@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgefer.classifiers import open_classifier
 from edgefer.errors import EdgeferError
 from edgefer.preprocess import Preprocess
 from edgefer.runtime.classifier import open_session
@@ -57,13 +58,10 @@ def peer_candidates(models_dir: Path) -> list[Candidate]:
 
 def open_runner(c: Candidate, threads: int, detector: Path | None = None) -> Runner:
     """Load a candidate for `threads` inference threads."""
-    if c.kind == "edgefer":
-        from edgefer.runtime import EmotionClassifier
-
-        clf = EmotionClassifier(c.path, backend=c.backend, threads=threads)
+    if c.kind in ("edgefer", "checkpoint"):
+        clf = open_classifier(c.path, threads,
+                              backend=c.backend if c.kind == "edgefer" else "auto")
         return Runner(clf.preprocess, clf.run_tensor)
-    if c.kind == "checkpoint":
-        return _torch_runner(c.path, threads)
     session = open_session(c.path, "ort-cpu", threads)
     name = session.get_inputs()[0].name
     if c.kind == "xception":  # NHWC gray 64x64, (x/255 - 0.5) * 2, softmax in FER2013 order
@@ -81,21 +79,6 @@ def open_runner(c: Candidate, threads: int, detector: Path | None = None) -> Run
 
         return Runner(align, run, fixed_batch=1)
     raise EdgeferError(f"unknown candidate kind {c.kind!r}")
-
-
-def _torch_runner(path: Path, threads: int) -> Runner:
-    import torch
-
-    from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
-
-    torch.set_num_threads(threads)
-    model, spec, _ = model_from_checkpoint(load_checkpoint(path))
-
-    @torch.no_grad()
-    def run(x: np.ndarray) -> np.ndarray:
-        return model(torch.from_numpy(x)).softmax(1).numpy()
-
-    return Runner(spec, run)
 
 
 class _MobileFaceNetAlign:

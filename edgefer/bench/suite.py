@@ -14,6 +14,7 @@ from rich.progress import Progress
 
 from edgefer.bench.measure import measure_candidate
 from edgefer.bench.pipeline_speed import pipeline_speed
+from edgefer.bench.records import BenchResults, CandidateResult
 from edgefer.bench.runners import Candidate, peer_candidates
 from edgefer.data import load_faces
 from edgefer.errors import EdgeferError
@@ -56,7 +57,7 @@ def plan(opts: BenchOptions) -> list[Candidate]:
         check_backend(b)
     for path in opts.models:
         meta = EmotionClassifier(path).meta
-        name, precision = f"{meta['arch']} {meta['precision']}", meta["precision"]
+        name, precision = f"{meta.arch} {meta.precision}", meta.precision
         backends = ["ort-cpu"] + (["ort-cuda"] if cuda else [])
         if precision == "fp32" and not opts.quick:
             backends.append("opencv")
@@ -72,7 +73,7 @@ def plan(opts: BenchOptions) -> list[Candidate]:
     return out
 
 
-def run_suite(opts: BenchOptions, console: Console) -> dict:
+def run_suite(opts: BenchOptions, console: Console) -> BenchResults:
     """Measure every candidate and the end-to-end pipeline; returns the JSON-ready results."""
     candidates = plan(opts)
     if not candidates:
@@ -96,20 +97,20 @@ def run_suite(opts: BenchOptions, console: Console) -> dict:
                     for t in ([1] if opts.quick else [1, os.cpu_count() or 1])]
         bar.advance(task)
     add_ratios(rows)
-    return {"machine": machine_info(), "quick": opts.quick, "data": str(opts.data),
-            "pipeline_model": str(opts.models[-1]), "models": rows, "pipeline": pipeline}
+    return BenchResults(machine_info(), opts.quick, str(opts.data), str(opts.models[-1]), rows,
+                        pipeline)
 
 
-def add_ratios(rows: list[dict]) -> None:
+def add_ratios(rows: list[CandidateResult]) -> None:
     """Each latency entry's p50 over our int8 model's at the same threads and batch, and each
     row's accuracy minus that model's (the reference: the first int8 edgefer row on CPU)."""
-    ref = next((r for r in rows if r["kind"] == "edgefer" and r["precision"] == "int8"
-                and r["backend"] == "ort-cpu"), None)
+    ref = next((r for r in rows if r.kind == "edgefer" and r.precision == "int8"
+                and r.backend == "ort-cpu"), None)
     if ref is None:
         return
-    ref_p50 = {(e["threads"], e["batch"]): e["p50"] for e in ref["latency"]}
+    ref_p50 = {(e.threads, e.batch): e.p50 for e in ref.latency}
     for r in rows:
-        r["accuracy_vs_ref_points"] = 100 * (r["accuracy"] - ref["accuracy"])
-        for e in r["latency"]:
-            key = (e["threads"], e["batch"])
-            e["p50_vs_ref"] = e["p50"] / ref_p50[key] if key in ref_p50 else None
+        r.accuracy_vs_ref_points = 100 * (r.accuracy - ref.accuracy)
+        for e in r.latency:
+            key = (e.threads, e.batch)
+            e.p50_vs_ref = e.p50 / ref_p50[key] if key in ref_p50 else None

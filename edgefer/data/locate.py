@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+from edgefer.cache import cache_dir
 from edgefer.errors import EdgeferError
 
 CACHE_NAMES = ("fer2013.npz", "fer2013.csv", "fer2013")
 
 
-def cache_dir() -> Path:
-    """`EDGEFER_CACHE`, else `$XDG_CACHE_HOME/edgefer`, else `~/.cache/edgefer`."""
-    if env := os.environ.get("EDGEFER_CACHE"):
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "edgefer"
+def recorded_data(run: Path) -> Path | None:
+    """The dataset a training run recorded in its config.json (`run` is the run directory or
+    a checkpoint in it), when that file still exists."""
+    config = (run if run.is_dir() else run.parent) / "config.json"
+    try:
+        recorded = json.loads(config.read_text()).get("data")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return Path(recorded) if isinstance(recorded, str) and Path(recorded).exists() else None
 
 
-def resolve_data(path: str | Path | None) -> Path:
-    """The dataset path to read, or a one-line error saying where to put it."""
+def resolve_data(path: str | Path | None, run: Path | None = None) -> Path:
+    """The dataset path to read: `path`, else the data `run` was trained on, else
+    `EDGEFER_DATA`, else the cache; or a one-line error saying where to put it."""
+    if (path is None or str(path) == "") and run is not None:
+        path = recorded_data(run)
     if path is None or str(path) == "":
         path = os.environ.get("EDGEFER_DATA") or None
     if path is not None:

@@ -12,8 +12,8 @@ import numpy as np
 
 from edgefer.data.faceset import EMOTIONS, IMAGE_SIZE, SPLITS, USAGE_TO_SPLIT, FaceSet
 from edgefer.errors import EdgeferError
+from edgefer.runtime.sources import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
 LABEL_SOURCES = ("fer2013", "ferplus", "ferplus-soft")
 N_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from edgefer.atomic import atomic_write
-from edgefer.data.locate import cache_dir
+from edgefer.cache import cache_dir
 from edgefer.errors import EdgeferError
 
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"

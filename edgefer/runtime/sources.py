@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgefer.data.readers import IMAGE_SUFFIXES
 from edgefer.errors import EdgeferError
 from edgefer.runtime.image_header import image_size
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
 MAX_PIXELS = 64_000_000  # a 64-megapixel image decodes to ~190 MB of BGR
 MAX_FILE_BYTES = 256 * 2**20
 MIN_SIDE = 16  # smaller images cannot hold a face worth classifying
@@ -69,8 +69,9 @@ def read_image(path: Path) -> np.ndarray:
 
 
 def warn(message: str) -> None:
-    """A problem `detect` reports and carries on from: one line on stderr."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+    """A problem the source skips and carries on from, as a Python warning (the CLI prints
+    these as one line each)."""
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 @dataclass

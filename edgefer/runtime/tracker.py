@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgefer.runtime.pipeline import FaceResult
+from edgefer.errors import EdgeferError
+from edgefer.runtime.results import FaceResult
 
 
 def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -32,7 +33,7 @@ class Tracker:
     def __init__(self, labels: list[str], smoothing: float = 0.6, iou_threshold: float = 0.3,
                  max_missed: int = 15) -> None:
         if not 0 <= smoothing < 1:
-            raise ValueError("smoothing must be in [0, 1)")
+            raise EdgeferError(f"smoothing must be in [0, 1), not {smoothing}")
         self.labels, self.smoothing = labels, smoothing
         self.iou_threshold, self.max_missed = iou_threshold, max_missed
         self.tracks: dict[int, _Track] = {}
@@ -62,9 +63,8 @@ class Tracker:
                 self._next_id += 1
                 track = self.tracks[face.track_id]
             k = int(track.probs.argmax())
-            face.emotion, face.confidence = self.labels[k], round(float(track.probs[k]), 4)
-            face.probs = {name: round(float(p), 4) for name, p in zip(self.labels, track.probs,
-                                                                        strict=True)}
+            face.emotion, face.confidence = self.labels[k], float(track.probs[k])
+            face.probs = {name: float(p) for name, p in zip(self.labels, track.probs, strict=True)}
         for tid in set(self.tracks) - {f.track_id for f in faces}:
             self.tracks[tid].missed += 1
             if self.tracks[tid].missed > self.max_missed:

@@ -23,8 +23,8 @@ class TrainConfig:
     """Options of one training run."""
 
     data: str
-    model: str = "edge"
-    epochs: int = 60
+    model: str = "edge-s"  # the defaults are the shipped model's recipe (recipes/edge-s.sh)
+    epochs: int = 30
     batch_size: int = 64
     optimizer: str = "adamw"
     lr: float | None = None  # None: the optimizer's default in DEFAULT_LR
@@ -40,7 +40,10 @@ class TrainConfig:
     skip_bad: bool = False
     seed: int = 0
     device: str = "auto"
-    amp: bool = True  # mixed precision on CUDA only
+    teacher: list[str] | None = None  # checkpoints or ONNX models to distil from (averaged)
+    kd_temperature: float = 4.0
+    kd_weight: float = 0.7  # share of the loss that is distillation; the rest is the labels'
+    amp: bool = True  # bf16/fp16 autocast where the device computes it natively
 
     def __post_init__(self) -> None:
         checks = [
@@ -54,6 +57,8 @@ class TrainConfig:
             (self.weight_decay >= 0, "--weight-decay must not be negative"),
             (self.patience >= 0, "--patience must not be negative"),
             (self.limit is None or self.limit >= 7, "--limit must be at least 7 (one per class)"),
+            (self.kd_temperature > 0, "--kd-temperature must be positive"),
+            (0.0 <= self.kd_weight <= 1.0, "--kd-weight must be in [0, 1]"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
              "--device must be auto, cpu or cuda[:N]"),
         ]

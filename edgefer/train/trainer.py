@@ -26,7 +26,9 @@ from edgefer.preprocess import Preprocess
 from edgefer.train.augment import Augment
 from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
 from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
+from edgefer.train.distill import Teacher, kd_loss
 from edgefer.train.distributed import SINGLE, World
+from edgefer.train.precision import autocast_dtype
 
 HISTORY_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
@@ -88,8 +90,8 @@ class Trainer:
         self.x_val, self.y_val = self._tensors(val, soft=False)
         self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels).to(self.device)
         self.cuda = self.device.type == "cuda"
-        if self.cuda:
-            self.model = self.model.to(memory_format=torch.channels_last)
+        # NHWC: faster on CUDA tensor cores and oneDNN CPU kernels alike (fp32 and bf16)
+        self.model = self.model.to(memory_format=torch.channels_last)
         self.net = self.model
         if world.distributed:
             from torch.nn.parallel import DistributedDataParallel
@@ -105,9 +107,11 @@ class Trainer:
             self.optimizer, mode="max", factor=0.5, patience=3)
         self.augment = Augment(*AUGMENT_PRESETS[cfg.augment])
         self.weights = self._class_weights(train) if cfg.class_weights else None
-        amp = cfg.amp and self.device.type == "cuda"
-        self.amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) \
-            if amp else None
+        self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device) \
+            if cfg.teacher else None
+        self.amp_dtype, note = autocast_dtype(cfg.amp, self.device)
+        if note:
+            self.console.print(f"[yellow]{note}[/]")
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.history: list[dict] = []
         self.best = {"epoch": 0, "val_acc": -1.0}
@@ -204,9 +208,9 @@ class Trainer:
             for step in range(steps):
                 idx = perm[step * batch:(step + 1) * batch]
                 x = self.augment(self.x_train[idx], self.gen)
-                if self.cuda:  # pinned pages copy asynchronously; NHWC suits tensor cores
-                    x = x.pin_memory().to(self.device, non_blocking=True,
-                                          memory_format=torch.channels_last)
+                if self.cuda:  # pinned pages copy asynchronously
+                    x = x.pin_memory()
+                x = x.to(self.device, non_blocking=True, memory_format=torch.channels_last)
                 y = self.y_train[idx].to(self.device, non_blocking=True)
                 if cfg.scheduler != "plateau":
                     done = ((epoch - 1) * steps + step) / (cfg.epochs * steps)
@@ -218,6 +222,10 @@ class Trainer:
                     loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing,
                                            weight=None if self.weights is None
                                            else self.weights.to(self.device))
+                    if self.teacher is not None:
+                        soft = self.teacher.soft_targets(x, cfg.kd_temperature)
+                        loss = (1 - cfg.kd_weight) * loss + cfg.kd_weight * kd_loss(
+                            logits, soft, cfg.kd_temperature)
                 self.optimizer.zero_grad(set_to_none=True)
                 self.scaler.scale(loss).backward()
                 self.scaler.step(self.optimizer)
@@ -251,7 +259,8 @@ class Trainer:
         self.model.eval()
         x, y = self.x_val[self.world.rank::self.world.size], self.y_val[self.world.rank::
                                                                         self.world.size]
-        logits = torch.cat([self.model(xb.to(self.device)).float().cpu()
+        logits = torch.cat([self.model(xb.to(self.device, memory_format=torch.channels_last))
+                            .float().cpu()
                             for xb in x.split(512)])
         loss, correct, n = self.world.sum([
             F.cross_entropy(logits, y, reduction="sum").item(),

@@ -49,9 +49,10 @@ def checkpoint_inspector(path: Path) -> Callable[[np.ndarray], Inspected]:
     import torch
     from torch import nn
 
-    from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+    from edgefer.train.predictor import CheckpointClassifier
 
-    model, spec, labels = model_from_checkpoint(load_checkpoint(path))
+    clf = CheckpointClassifier(path)
+    model, spec, labels = clf.model, clf.preprocess, clf.labels
     kinds: list[str] = []
     sources: list[str] = []
     maps: list[np.ndarray] = []
@@ -92,14 +93,14 @@ def inspect_onnx(path: Path, face: np.ndarray) -> Inspected:
     import onnx
     import onnxruntime as ort
 
-    from edgefer.modelmeta import parse_metadata
+    from edgefer.modelmeta import ModelMeta
 
     try:
         model = onnx.load(str(path))
     except Exception as e:  # protobuf's DecodeError and friends
         raise EdgeferError(f"{path}: not a loadable ONNX model ({str(e)[:120]})") from None
-    meta = parse_metadata({p.key: p.value for p in model.metadata_props}, str(path))
-    if meta["precision"] != "fp32":
+    meta = ModelMeta.from_model({p.key: p.value for p in model.metadata_props}, str(path))
+    if meta.precision != "fp32":
         raise EdgeferError(f"{path}: feature maps need the fp32 model (int8 graphs fuse their "
                            "activations into quantize nodes); use its model.onnx twin")
     picked = [(("conv" if n.op_type == "Relu" else "pool"), n.output[0])
@@ -109,14 +110,14 @@ def inspect_onnx(path: Path, face: np.ndarray) -> Inspected:
                                                                  None)
                               for _, name in picked if name not in known)
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    spec: Preprocess = meta["preprocess"]
+    spec: Preprocess = meta.preprocess
     names = [o.name for o in session.get_outputs()]
     outputs = dict(zip(names, session.run(None, {session.get_inputs()[0].name: spec([face])}),
                        strict=True))
     kept = [(k, n, outputs[n][0]) for k, n in picked if outputs[n].ndim == 4]
     layers = _named([k for k, _, _ in kept], [n for _, n, _ in kept],
                     [m if spec.layout == "NCHW" else m.transpose(2, 0, 1) for _, _, m in kept])
-    return Inspected(layers, meta["labels"], outputs[names[0]][0])
+    return Inspected(layers, meta.labels, outputs[names[0]][0])
 
 
 def inspect(path: Path, face: np.ndarray) -> Inspected:

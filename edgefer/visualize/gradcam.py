@@ -20,9 +20,10 @@ class GradCam:
                                "(.pt or run dir), not an exported model")
         from torch import nn
 
-        from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+        from edgefer.train.predictor import CheckpointClassifier
 
-        self.model, self.spec, self.labels = model_from_checkpoint(load_checkpoint(checkpoint))
+        clf = CheckpointClassifier(checkpoint)
+        self.model, self.spec, self.labels = clf.model, clf.preprocess, clf.labels
         self._act = None
         for m in self.model.modules():  # the last ReLU with a 4-D output wins
             if isinstance(m, nn.ReLU):

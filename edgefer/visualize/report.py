@@ -7,6 +7,7 @@ import csv
 import html
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from edgefer.atomic import atomic_write_text
 from edgefer.data import load_faces
 from edgefer.errors import EdgeferError
-from edgefer.evaluate import load_predictor
+from edgefer.export.report import ExportReport
 from edgefer.machine import machine_info
 from edgefer.metrics import classification_metrics
 from edgefer.plots import plot_confusion, plot_curves
@@ -33,15 +34,28 @@ display:block;margin:.5em 0}table{border-collapse:collapse;font-size:.9em}td,th{
 .note{color:#666;font-size:.9em}"""
 
 
-def build_report(run: Path, out: Path, data: Path, split: str = "val") -> dict:
-    """Write the HTML report of `run` (a training run directory) to `out`; returns a summary
-    (the sections and image count) for the caller to print."""
+@dataclass(frozen=True)
+class ReportSummary:
+    """What `build_report` wrote, for the caller to print."""
+
+    out: Path
+    sections: list[str]
+    images: int
+    accuracy: float
+    split: str
+
+
+def build_report(run: Path, out: Path, data: Path, split: str = "val") -> ReportSummary:
+    """Write the HTML report of `run` (a training run directory) to `out`."""
     if not (run / "best.pt").is_file() or not (run / "metrics.csv").is_file():
         raise EdgeferError(f"{run}: not a training run directory (needs best.pt and "
                            "metrics.csv from `edgefer train`)")
     with (run / "metrics.csv").open() as f:
         history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
-    predict, labels = load_predictor(run)
+    from edgefer.train.predictor import CheckpointClassifier
+
+    clf = CheckpointClassifier(run)
+    predict, labels = clf.predict_probs, clf.labels
     part = load_faces(data).split(split)
     if len(part) == 0:
         raise EdgeferError(f"{data}: the '{split}' split is empty")
@@ -79,7 +93,8 @@ def build_report(run: Path, out: Path, data: Path, split: str = "val") -> dict:
                            "</code>.</p>"))
         export = run / "export" / "export_report.json"
         if export.is_file():
-            sections.append(("Export", _export_table(json.loads(export.read_text()))))
+            report = ExportReport.from_dict(json.loads(export.read_text()))
+            sections.append(("Export", _export_table(report)))
         body = "\n".join(f"<h2>{html.escape(t)}</h2>\n{content}" for t, content in sections)
     config = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() \
         else {}
@@ -90,8 +105,8 @@ def build_report(run: Path, out: Path, data: Path, split: str = "val") -> dict:
             f"<b>{metrics['accuracy']:.4f}</b> on {where} ({metrics['n']:,} faces). Machine: "
             f"{html.escape(machine_info()['cpu'])}.</p>\n{body}</body></html>\n")
     atomic_write_text(out, page)
-    return {"out": str(out), "sections": [t for t, _ in sections],
-            "images": page.count("<img "), "accuracy": metrics["accuracy"], "split": split}
+    return ReportSummary(out, [t for t, _ in sections], page.count("<img "), metrics["accuracy"],
+                         split)
 
 
 def _img(path: Path, alt: str) -> str:
@@ -113,15 +128,14 @@ def _metrics_table(m: dict) -> str:
             f"<th>faces</th></tr>{rows}</table>")
 
 
-def _export_table(r: dict) -> str:
+def _export_table(r: ExportReport) -> str:
     rows = ""
-    for name in ("fp32", "int8"):
-        if name in r and r[name].get("bytes"):
-            m = r[name]
-            rows += (f"<tr><td>{name}</td><td>{m['bytes']:,}</td><td>{m['val_acc']:.4f}</td>"
-                     f"<td>{m['test_acc']:.4f}</td><td>{m['test_unseen_acc']:.4f}</td>"
-                     f"<td>{m['latency_ms_1thread_b1']['p50']:.3f}</td></tr>")
+    for name, m in (("fp32", r.fp32), ("int8", r.int8)):
+        if m is not None and m.file:
+            rows += (f"<tr><td>{name}</td><td>{m.bytes:,}</td><td>{m.val_acc:.4f}</td>"
+                     f"<td>{m.test_acc:.4f}</td><td>{m.test_unseen_acc:.4f}</td>"
+                     f"<td>{m.latency_ms_1thread_b1.p50:.3f}</td></tr>")
     return ("<table><tr><th>model</th><th>bytes</th><th>val acc</th><th>test acc</th>"
             "<th>test acc, unseen</th><th>ms, 1 thread, p50</th></tr>"
-            f"{rows}</table><p class=note>From {html.escape(r.get('out', ''))}/"
+            f"{rows}</table><p class=note>From {html.escape(r.out)}/"
             "export_report.json.</p>")

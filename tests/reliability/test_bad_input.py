@@ -22,11 +22,6 @@ from PIL import Image
 from edgefer.modelmeta import KEY
 
 
-@pytest.fixture(scope="module")
-def photo(yunet) -> Path:
-    return yunet.parent / "testdata" / "astronaut.png"
-
-
 def png_bomb(path: Path, side: int) -> None:
     """A valid side x side 8-bit gray PNG of zeros: a few hundred KB that decode to side**2
     bytes. Written row by row, so making it needs no such memory either."""
@@ -137,6 +132,7 @@ def test_bad_models(tmp_path, exported, yunet, photo, fer_path):
         assert_one_line_error(proc, message)
 
 
+@pytest.mark.slow
 def test_pickle_bearing_checkpoint_never_runs(tmp_path, fer_path):
     marker = tmp_path / "ran"
 
@@ -164,7 +160,7 @@ def test_pickle_bearing_checkpoint_never_runs(tmp_path, fer_path):
     (["detect", "--source", "{photo}", "--backend", "tpu"], "unknown backend 'tpu'"),
     (["detect", "--source", "{photo}", "--max-frames", "0"], "--max-frames must be at least 1"),
     (["evaluate", "{model}", "--split", "holdout"], "unknown split 'holdout'"),
-    (["export", "{model}"], "not a loadable edgefer checkpoint"),
+    (["export", "{photo}"], "not a loadable edgefer checkpoint"),
 ])
 def test_bad_cli_arguments(tmp_path, exported, photo, fer_path, yunet, args, message):
     (tmp_path / "empty").mkdir()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import resource
 import shutil
@@ -16,20 +15,12 @@ import cv2
 import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
+from helpers import count_frames, history, mjpg_video
 
-from edgefer.errors import EdgeferError
-from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.detect import DetectOptions, run_detect
-from edgefer.runtime.pipeline import EmotionPipeline
-from edgefer.runtime.sources import FrameSource
+from edgefer.cli import main
 from edgefer.train.checkpoint import load_checkpoint
 
 EPOCHS = 4
-
-
-def history(run: Path) -> list[dict]:
-    with (run / "metrics.csv").open() as f:
-        return list(csv.DictReader(f))
 
 
 def train_args(data: Path, out: Path) -> list[str]:
@@ -92,6 +83,7 @@ def reference(small_npz, tmp_path_factory) -> list[str]:
     return [r["val_acc"] for r in history(out)]
 
 
+@pytest.mark.slow
 def test_random_kills_then_resume_equal_the_uninterrupted_run(small_npz, tmp_path, reference):
     """Killed mid-epoch at random moments and once in the middle of a checkpoint write:
     no checkpoint is ever unreadable, each resume starts after the last complete epoch, and
@@ -161,22 +153,6 @@ def test_disk_full_during_an_export(trained_run, exported, fer_path, tmp_path):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # untouched, no debris
 
 
-def mjpg_video(path: Path, frames: list[np.ndarray]) -> None:
-    h, w = frames[0].shape[:2]
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (w, h))
-    for f in frames:
-        out.write(f)
-    out.release()
-
-
-def count_frames(path: Path) -> int:
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.read()[0]:
-        n += 1
-    return n
-
-
 def test_video_with_corrupt_frames_in_the_middle(fer, exported, tmp_path):
     faces = fer.split("test").images[:60]
     frames = [cv2.cvtColor(cv2.resize(f, (240, 240)), cv2.COLOR_GRAY2BGR) for f in faces]
@@ -226,14 +202,18 @@ class UnpluggedCamera:
         pass
 
 
-def test_camera_that_disappears(monkeypatch, exported, tmp_path):
+def test_camera_that_disappears(monkeypatch, exported, tmp_path, capsys):
     UnpluggedCamera.opened = 0
     monkeypatch.setattr(cv2, "VideoCapture", UnpluggedCamera)
-    pipeline = EmotionPipeline(EmotionClassifier(exported / "model.onnx"), None)
     out = tmp_path / "cam.avi"
-    with pytest.raises(EdgeferError, match=r"camera 0 stopped sending frames after 10 "
-                                           r"\(2 reconnects failed\)"):
-        run_detect(pipeline, FrameSource(camera=0, reconnect=2), DetectOptions(save=out))
+    monkeypatch.setattr(sys, "argv", ["edgefer", "detect", "--camera", "0", "--reconnect", "2",
+                                      "--model", str(exported / "model.onnx"), "--detector",
+                                      "none", "--save", str(out)])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
     monkeypatch.undo()
+    assert exit_info.value.code == 2
+    assert "camera 0 stopped sending frames after 10 (2 reconnects failed)" in \
+        " ".join(capsys.readouterr().err.split())
     assert UnpluggedCamera.opened == 3  # the first open and two reconnect attempts
     assert count_frames(out) == 10  # what came before the unplug is saved and playable

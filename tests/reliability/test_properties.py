@@ -6,15 +6,17 @@ import contextlib
 import json
 
 import numpy as np
+import pytest
+from helpers import face_result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from edgefer.data import EMOTIONS
 from edgefer.errors import EdgeferError
-from edgefer.modelmeta import KEY, parse_metadata
+from edgefer.modelmeta import KEY, VERSION, ModelMeta
 from edgefer.preprocess import Preprocess
-from edgefer.runtime.pipeline import FaceResult
+from edgefer.runtime.results import FaceResult
 from edgefer.runtime.tracker import Tracker
 
 SPECS = [Preprocess(),
@@ -50,8 +52,7 @@ def test_preprocess_gives_a_valid_tensor_or_a_clear_error(img, which):
 
 
 def face(box, emotion="happy") -> FaceResult:
-    probs = {k: 0.9 if k == emotion else 0.1 / 6 for k in EMOTIONS}
-    return FaceResult(box=box, score=0.9, emotion=emotion, confidence=0.9, probs=probs)
+    return face_result(box, {k: 0.9 if k == emotion else 0.1 / 6 for k in EMOTIONS})
 
 
 boxes = st.lists(st.tuples(st.integers(0, 1800), st.integers(0, 1000), st.integers(40, 200)),
@@ -100,11 +101,12 @@ input_near_miss = st.dictionaries(st.sampled_from(list(Preprocess().to_dict())),
 def test_metadata_parser_never_crashes(doc):
     text = json.dumps(doc)
     try:
-        meta = parse_metadata({KEY: text}, "model.onnx")
+        meta = ModelMeta.from_model({KEY: text}, "model.onnx")
     except EdgeferError as e:
         assert str(e).startswith("model.onnx: ") or "preprocess" in str(e)
         return
-    assert isinstance(meta["preprocess"], Preprocess) and len(meta["labels"]) >= 2
+    assert isinstance(meta.preprocess, Preprocess) and len(meta.labels) >= 2
+    assert ModelMeta.from_json(meta.to_json(), "again") == meta  # what is read, writes back
 
 
 @settings(max_examples=500, deadline=None)
@@ -121,4 +123,56 @@ def test_preprocess_description_with_any_field_values(desc):
 @given(text=st.text(max_size=200))
 def test_metadata_parser_takes_any_text(text):
     with contextlib.suppress(EdgeferError):
-        parse_metadata({KEY: text}, "m.onnx")
+        ModelMeta.from_model({KEY: text}, "m.onnx")
+
+
+def test_metadata_from_a_newer_edgefer_is_refused():
+    meta = ModelMeta(list(EMOTIONS), Preprocess(), "int8", arch="edge-s")
+    doc = json.loads(meta.to_json())
+    assert doc["format"] == "edgefer-model" and doc["version"] == VERSION
+    doc["version"] = VERSION + 1
+    with pytest.raises(EdgeferError, match="newer than this edgefer reads"):
+        ModelMeta.from_json(json.dumps(doc), "m.onnx")
+    doc |= {"version": VERSION, "format": "other-model"}
+    with pytest.raises(EdgeferError, match="is not edgefer-model"):
+        ModelMeta.from_json(json.dumps(doc), "m.onnx")
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from edgefer import EmotionClassifier
+
+    return EmotionClassifier()  # the shipped int8 model
+
+
+SIDES = st.integers(1, 64)
+one_face = st.tuples(SIDES, SIDES, st.sampled_from([None, 1, 3, 4]),
+                     st.sampled_from([np.uint8, np.uint16])).flatmap(
+    lambda a: hnp.arrays(a[3], a[:2] if a[2] is None else a[:3]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(face=one_face)
+def test_one_face_is_one_prediction(classifier, face):
+    """Any single crop (gray, gray+1, BGR, BGRA; any size, even 3 or 4 pixels wide) gives
+    exactly one prediction, the same one predict_batch gives for a list of that crop."""
+    one = classifier.predict(face)
+    batch = classifier.predict_batch([face])
+    assert len(batch) == 1 and batch[0].emotion == one.emotion
+    assert abs(sum(one.probs.values()) - 1) < 1e-3
+    if face.ndim == 3 and face.shape[2] in (1, 3, 4):  # a colour crop as an array batch: refused
+        with pytest.raises(EdgeferError, match="ambiguous"):
+            classifier.predict_batch(face)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 6), side=st.integers(5, 60), channels=st.sampled_from([None, 1, 3, 4]))
+def test_a_batch_gives_one_prediction_per_face(classifier, n, side, channels):
+    shape = (n, side, side) if channels is None else (n, side, side, channels)
+    faces = np.random.default_rng(n * side).integers(0, 256, shape, dtype=np.uint8)
+    assert len(classifier.predict_batch(faces)) == n
+    assert len(classifier.predict_batch(list(faces))) == n
+    with pytest.raises(EdgeferError):
+        classifier.predict(faces)  # several faces are never read as one

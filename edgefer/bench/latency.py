@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Latency:
+    """Milliseconds per call: percentiles and mean of the kept block of timed runs."""
+
+    p50: float
+    p90: float
+    p99: float
+    mean: float
+    runs: int
+    blocks: int
+
+
 def measure_latency(fn: Callable[[], object], runs: int = 500, warmup: int = 50,
-                    blocks: int = 1) -> dict:
+                    blocks: int = 1) -> Latency:
     """p50/p90/p99 and mean of `fn()` in milliseconds over `runs` timed calls.
 
     With `blocks` > 1 the runs are timed in that many consecutive blocks and the block with
@@ -29,5 +42,4 @@ def measure_latency(fn: Callable[[], object], runs: int = 500, warmup: int = 50,
         if best is None or np.median(times) < np.median(best):
             best = times
     p50, p90, p99 = np.percentile(best, [50, 90, 99])
-    return {"p50": float(p50), "p90": float(p90), "p99": float(p99), "mean": float(best.mean()),
-            "runs": per_block, "blocks": blocks}
+    return Latency(float(p50), float(p90), float(p99), float(best.mean()), per_block, blocks)

@@ -1,0 +1,75 @@
+"""The benchmark's results as typed records; `asdict` of `BenchResults` is the JSON written."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class LatencyEntry:
+    """One threads x batch configuration of a candidate, in ms per call."""
+
+    threads: int
+    batch: int
+    p50: float
+    p90: float
+    p99: float
+    mean: float
+    runs: int
+    blocks: int
+    faces_per_s: float
+    p50_vs_ref: float | None = None  # over our int8 model's p50 at the same threads/batch
+
+
+@dataclass
+class CandidateResult:
+    """Everything measured of one model on one backend (in its own process)."""
+
+    name: str
+    backend: str
+    precision: str
+    kind: str  # edgefer, checkpoint, xception, mobilefacenet
+    file: str
+    bytes: int
+    load_ms: float
+    n: int
+    accuracy: float
+    accuracy_unseen: float
+    rss_model_mb: float
+    rss_mb: float
+    rss_peak_mb: float
+    latency: list[LatencyEntry]
+    accuracy_vs_ref_points: float | None = None
+
+    @property
+    def ours(self) -> bool:
+        return self.kind in ("edgefer", "checkpoint")
+
+
+@dataclass
+class PipelineSpeed:
+    """`edgefer detect` end to end on a composite video: median ms per stage and FPS."""
+
+    faces: int
+    faces_found: float
+    threads: int
+    frames: int
+    fps: float
+    decode_ms: float
+    detect_ms: float
+    classify_ms: float
+
+
+@dataclass
+class BenchResults:
+    """One `edgefer bench` run."""
+
+    machine: dict
+    quick: bool
+    data: str
+    pipeline_model: str
+    models: list[CandidateResult]
+    pipeline: list[PipelineSpeed] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

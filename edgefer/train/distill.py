@@ -1,0 +1,53 @@
+"""Knowledge distillation: soft targets from trained teachers on the student's own batch.
+
+Teachers are edgefer checkpoints or exported ONNX models (their probabilities are turned back
+into log-probabilities, which soften at a temperature like logits do); several are averaged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from edgefer.classifiers import open_classifier
+from edgefer.errors import EdgeferError
+from edgefer.preprocess import Preprocess
+from edgefer.train.predictor import CheckpointClassifier
+
+
+class Teacher:
+    """Averaged, temperature-softened probabilities of one or more trained models."""
+
+    def __init__(self, paths: list[str], spec: Preprocess, labels: list[str],
+                 device: torch.device) -> None:
+        if not paths:
+            raise EdgeferError("--teacher needs at least one model")
+        self.device = device
+        self.members = [self._load(Path(p), spec, labels) for p in paths]
+
+    def _load(self, path: Path, spec: Preprocess, labels: list[str]):
+        """A callable: normalised batch (N, C, H, W) -> (N, classes) log-probabilities."""
+        clf = open_classifier(path)
+        if clf.preprocess != spec or clf.labels != labels:
+            raise EdgeferError(f"--teacher {path}: its input or labels differ from the "
+                               "student's, so its outputs cannot be targets")
+        if isinstance(clf, CheckpointClassifier):  # stays in torch, on the student's device
+            model = clf.model.to(self.device, memory_format=torch.channels_last)
+            return lambda x: model(x).float().log_softmax(1)
+        return lambda x: torch.from_numpy(np.log(np.maximum(
+            clf.run_tensor(x.float().contiguous().cpu().numpy()), 1e-8))).to(self.device)
+
+    @torch.no_grad()
+    def soft_targets(self, x: torch.Tensor, temperature: float) -> torch.Tensor:
+        """Mean over teachers of softmax(log p / T): (N, classes)."""
+        return torch.stack([(m(x) / temperature).softmax(1) for m in self.members]).mean(0)
+
+
+def kd_loss(student_logits: torch.Tensor, targets: torch.Tensor,
+            temperature: float) -> torch.Tensor:
+    """Hinton's distillation term: T^2 * KL(targets || softmax(student / T)), batch mean."""
+    log_p = (student_logits.float() / temperature).log_softmax(1)
+    return F.kl_div(log_p, targets, reduction="batchmean") * temperature ** 2

@@ -1,0 +1,91 @@
+"""What a user installs: the wheel holds every module and the shipped models, and the
+runtime-only install (no torch) runs detect, evaluate, bench and the Python API."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from edgefer.cache import cache_dir
+
+BUILD_LEFTOVERS = shutil.ignore_patterns(".git", ".venv", "runs", "build", "dist", "*.egg-info",
+                                         "__pycache__", ".*_cache", ".hypothesis")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel `pip install .` would install, built from a clean copy of the tree."""
+    src = tmp_path_factory.mktemp("src") / "edgefer"
+    shutil.copytree(REPO, src, ignore=BUILD_LEFTOVERS)
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--disable-pip-version-check", "-q", "-w", str(out), str(src)], check=True)
+    return next(out.glob("edgefer-*.whl"))
+
+
+def test_wheel_holds_every_module_and_the_shipped_models(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    files = [*(REPO / "edgefer").rglob("*.py"), *(REPO / "edgefer/assets").glob("*.onnx")]
+    expected = {p.relative_to(REPO).as_posix() for p in files}
+    expected |= {f"edgefer/{p.relative_to(REPO).as_posix()}"
+                 for p in (REPO / "export").rglob("*.py")}
+    assert any(n.endswith(".onnx") for n in expected)
+    assert expected - names == set()
+    # nothing outside the edgefer package: export/ lands as edgefer/export, never top-level
+    dist_info = wheel.name.split("-py")[0] + ".dist-info"
+    assert {n.split("/")[0] for n in names} == {"edgefer", dist_info}
+
+
+def runtime_venv(wheel: Path, root: Path) -> Path:
+    """A fresh venv with the wheel and its runtime dependencies only (pinned, from a local
+    wheelhouse that pip fills once from its cache or the index)."""
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    house = cache_dir() / "wheelhouse"
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    install = [*pip, "install", "--no-index", "--find-links", str(house),
+               "-c", str(REPO / "constraints.txt"), str(wheel)]
+    if subprocess.run(install, capture_output=True).returncode != 0:
+        subprocess.run([*pip, "download", "-d", str(house), "-c", str(REPO / "constraints.txt"),
+                        str(wheel)], check=True)
+        for stale in house.glob("edgefer-*.whl"):
+            stale.unlink()
+        subprocess.run(install, check=True)
+    return venv
+
+
+@pytest.mark.slow
+def test_runtime_install_runs_without_torch(wheel, tmp_path, fer_path, yunet, trained_run):
+    venv = runtime_venv(wheel, tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EDGEFER_PEERS")}
+    env |= {"EDGEFER_DATA": str(fer_path), "EDGEFER_DETECTOR": str(yunet), "COLUMNS": "200"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc
+
+    python, edgefer = str(venv / "bin" / "python"), str(venv / "bin" / "edgefer")
+    where = run(python, "-c", "import importlib.util as u, edgefer; "
+                              "print(u.find_spec('torch') is None, edgefer.__file__)").stdout
+    assert where.split()[0] == "True" and where.split()[1].startswith(str(venv))
+    photo = yunet.parent / "testdata" / "astronaut.png"
+    line = json.loads(run(edgefer, "detect", "--source", str(photo), "--json").stdout)
+    assert [f["emotion"] for f in line["faces"]] == ["happy"]
+    result = json.loads(run(edgefer, "evaluate", "--limit", "200", "--json").stdout)
+    assert result["n"] == 200 and result["model"].endswith("edge-s.int8.onnx")
+    assert result["accuracy"] > 0.5
+    bench = run(edgefer, "bench", "--quick", "--checkpoint", str(trained_run / "best.pt"))
+    assert "torch is not installed: checkpoint" in " ".join(bench.stderr.split())
+    assert "int8" in bench.stdout and "Traceback" not in bench.stderr
+    api = run(python, "-c", f"from edgefer import Recognizer; "
+                            f"print(Recognizer()({str(photo)!r})[0].faces[0].emotion)")
+    assert api.stdout.strip() == "happy"
