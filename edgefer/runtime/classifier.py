@@ -68,7 +68,6 @@ class FaceClassifier:
         return out
 
 
-
 class EmotionClassifier(FaceClassifier):
     """Classifies face crops with a model exported by `edgefer export` (default: the shipped
     int8 model): `predict(face)` for one crop, `predict_batch(faces)` for several.
