@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass
 class Latency:
     """Milliseconds per call: percentiles and mean of the kept block of timed runs."""
 

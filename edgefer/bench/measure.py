@@ -61,7 +61,8 @@ def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list
                 continue
             lat = measure_latency(lambda r=r, xb=x[:b]: r.run(xb), runs=runs,
                                   warmup=max(5, runs // 10), blocks=5)
-            latency.append(LatencyEntry(t, b, **asdict(lat), faces_per_s=b * 1000 / lat.p50))
+            latency.append(LatencyEntry(**asdict(lat), threads=t, batch=b,
+                                        faces_per_s=b * 1000 / lat.p50))
     return CandidateResult(c.name, c.backend, c.precision, c.kind, str(c.path),
                            c.path.stat().st_size, load_ms, len(test), float(hits.mean()),
                            float(hits[unseen].mean()), model_mb, rss_mb(), peak_rss_mb(),

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from edgefer.bench.latency import Latency
+
 
 @dataclass
-class LatencyEntry:
+class LatencyEntry(Latency):
     """One threads x batch configuration of a candidate, in ms per call."""
 
-    threads: int
-    batch: int
-    p50: float
-    p90: float
-    p99: float
-    mean: float
-    runs: int
-    blocks: int
-    faces_per_s: float
+    threads: int = 1
+    batch: int = 1
+    faces_per_s: float = 0.0
     p50_vs_ref: float | None = None  # over our int8 model's p50 at the same threads/batch
 
 
