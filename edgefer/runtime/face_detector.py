@@ -96,10 +96,11 @@ class FaceDetector:
                                f"({str(e).strip().splitlines()[-1][:120]})") from None
         self._size = (320, 320)
 
-    def __call__(self, frame: np.ndarray) -> list[Face]:
-        """Faces in a BGR frame; detection runs on a copy whose longer side is `max_side`."""
+    def __call__(self, frame: np.ndarray, max_side: int | None = None) -> list[Face]:
+        """Faces in a BGR frame; detection runs on a copy whose longer side is at most
+        `max_side` (default: the detector's own)."""
         h, w = frame.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
+        scale = min(1.0, (max_side or self.max_side) / max(h, w))
         small = frame if scale == 1.0 else cv2.resize(
             frame, (max(1, round(w * scale)), max(1, round(h * scale))),
             interpolation=cv2.INTER_AREA)

@@ -20,14 +20,17 @@ class EmotionPipeline:
         self.classifier, self.detector = classifier, detector
         self.margin, self.align = margin, align
 
-    def __call__(self, frame: np.ndarray, source: str = "", index: int = 0) -> FrameResult:
+    def __call__(self, frame: np.ndarray, source: str = "", index: int = 0,
+                 det_size: int | None = None) -> FrameResult:
+        """Faces and emotions of one frame; `det_size` caps the longer side the detector
+        sees (default: the detector's own)."""
         t0 = time.perf_counter()
         if self.detector is None:
             h, w = frame.shape[:2]
             faces = [Face((0, 0, w, h), np.zeros((5, 2), np.float32), 1.0)]
             crops = [frame]
         else:
-            faces = self.detector(frame)
+            faces = self.detector(frame, det_size)
             crops = [face_crop(frame, f, self.margin, self.align) for f in faces]
         t1 = time.perf_counter()
         predictions = self.classifier.predict_batch(crops)

@@ -17,6 +17,11 @@ from edgefer.runtime.sources import Frame, FrameSource, read_image, warn
 from edgefer.runtime.tracker import Tracker
 
 Source = str | Path | int | np.ndarray | Sequence[str | Path | np.ndarray]
+# Detection sizes (longer side) by source, chosen with benchmarks/recall.py: still images at
+# their own resolution up to IMAGE_DET_CAP (recall stops improving there), video and cameras
+# at VIDEO_DET_SIZE for speed.
+IMAGE_DET_CAP = 1280
+VIDEO_DET_SIZE = 320
 
 
 class Recognizer:
@@ -24,8 +29,9 @@ class Recognizer:
 
     Defaults work out of the box: the shipped int8 model and the YuNet detector found at
     `$EDGEFER_DETECTOR` or in the cache. `detector="none"` treats each image as one face.
-    `det_size` is the longer side frames are scaled to for detection; on video, `smoothing`
-    weights a tracked face's previous probabilities against the new ones.
+    `det_size` caps the longer side frames are scaled to for detection (default: an image's
+    own size up to IMAGE_DET_CAP, VIDEO_DET_SIZE for video and cameras); on video,
+    `smoothing` weights a tracked face's previous probabilities against the new ones.
 
         r = Recognizer()
         for face in r("photo.jpg")[0].faces:
@@ -34,11 +40,11 @@ class Recognizer:
 
     def __init__(self, model: str | Path | None = None,
                  detector: str | Path | FaceDetector | None = None, *, backend: str = "auto",
-                 threads: int | None = None, det_size: int = 320, min_face: int = 24,
+                 threads: int | None = None, det_size: int | None = None, min_face: int = 24,
                  score: float = 0.6, margin: float = 0.0, align: bool = True,
                  smoothing: float = 0.6, flip_tta: bool = False) -> None:
         Tracker([], smoothing)  # validates smoothing before anything loads
-        self.smoothing = smoothing
+        self.smoothing, self.det_size = smoothing, det_size
         self.classifier = EmotionClassifier(model, backend=backend, threads=threads,
                                             flip_tta=flip_tta)
         if threads:
@@ -46,7 +52,8 @@ class Recognizer:
         if isinstance(detector, FaceDetector) or detector == "none":
             self.detector = None if detector == "none" else detector
         else:
-            self.detector = FaceDetector(detector, score, min_face=min_face, max_side=det_size)
+            self.detector = FaceDetector(detector, score, min_face=min_face,
+                                         max_side=det_size or VIDEO_DET_SIZE)
         self.pipeline = EmotionPipeline(self.classifier, self.detector, margin, align)
 
     @property
@@ -61,14 +68,14 @@ class Recognizer:
         results = self.stream(frames)
         return results if frames.is_video else list(results)
 
-    def open(self, source: Source | FrameSource | _Frames, reconnect: int = 0,
-             on_skip: Callable[[str], None] = warn) -> FrameSource | _Frames:
+    def open(self, source: Source | FrameSource | MemoryFrames, reconnect: int = 0,
+             on_skip: Callable[[str], None] = warn) -> FrameSource | MemoryFrames:
         """The frames of `source`, opened now so that a missing file or camera fails here.
 
         An int is a camera index; a str or Path an image, directory, video or stream URL; a
         numpy array one BGR (or gray) image; a list or tuple several images.
         """
-        if isinstance(source, (FrameSource, _Frames)):
+        if isinstance(source, (FrameSource, MemoryFrames)):
             return source
         if isinstance(source, bool):
             raise EdgeferError("a source must be a path, camera index, image array or list")
@@ -77,11 +84,11 @@ class Recognizer:
         if isinstance(source, (str, Path)):
             return FrameSource(str(source), reconnect=reconnect, on_skip=on_skip)
         if isinstance(source, np.ndarray):
-            return _Frames([Frame(_as_image(source), "array", 0.0)])
+            return MemoryFrames([Frame(_as_image(source), "array", 0.0)])
         if isinstance(source, Sequence):
             if not source:
                 raise EdgeferError("an empty list of images")
-            return _Frames([Frame(_as_image(s), f"array#{i}", 0.0) if isinstance(s, np.ndarray)
+            return MemoryFrames([Frame(_as_image(s), f"array#{i}", 0.0) if isinstance(s, np.ndarray)
                             else Frame(read_image(Path(s)), str(s), 0.0)
                             for i, s in enumerate(source)])
         raise EdgeferError(f"cannot read frames from a {type(source).__name__}: give a path, "
@@ -96,14 +103,15 @@ class Recognizer:
             raise EdgeferError("max_frames must be at least 1")
         return self._results(self.open(source, reconnect, on_skip), max_frames)
 
-    def _results(self, frames: FrameSource | _Frames,
+    def _results(self, frames: FrameSource | MemoryFrames,
                  max_frames: int | None) -> Iterator[FrameResult]:
         tracker = Tracker(self.labels, self.smoothing) if frames.is_video else None
+        det_size = self.det_size or (VIDEO_DET_SIZE if frames.is_video else IMAGE_DET_CAP)
         try:
             for i, frame in enumerate(frames):
                 if max_frames is not None and i >= max_frames:
                     break
-                result = self.pipeline(frame.image, frame.name, i)
+                result = self.pipeline(frame.image, frame.name, i, det_size)
                 if tracker is not None:
                     tracker.update(result.faces)
                 result.time_ms = {"decode": frame.decode_ms, **result.time_ms}
@@ -112,7 +120,7 @@ class Recognizer:
             frames.close()
 
 
-class _Frames:
+class MemoryFrames:
     """Frames already in memory (arrays, or images read from a list of paths)."""
 
     is_video, fps = False, 30.0
