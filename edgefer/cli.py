@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edgefer import __version__
-from edgefer.errors import EdgeferError, require
+from edgefer.errors import EdgeferError, installed, require
 from edgefer.train.config import AUGMENT_PRESETS, DEFAULT_LR, OPTIMIZERS, SCHEDULERS, TrainConfig
 
 C = TrainConfig  # the options' defaults are the config's, so the two cannot disagree
@@ -391,7 +391,6 @@ def bench(
     plot: Annotated[Path | None, typer.Option(help="Write accuracy vs latency as PNG.")] = None,
 ) -> None:
     """Accuracy and latency of our models and peer models across backends and threads."""
-    import importlib.util
     import os
 
     from edgefer.atomic import atomic_write_text
@@ -411,7 +410,7 @@ def bench(
         console.print("peer models skipped: pass --peers DIR or set EDGEFER_PEERS")
     elif not peers.is_dir():
         raise EdgeferError(f"peer model directory not found: {peers}")
-    if checkpoint is not None and importlib.util.find_spec("torch") is None:
+    if checkpoint is not None and not installed("torch"):
         console.print(f"torch is not installed: checkpoint {checkpoint} skipped "
                       "(pip install 'edgefer[train]')")
         checkpoint = None

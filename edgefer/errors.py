@@ -5,11 +5,16 @@ class EdgeferError(Exception):
     """A problem with the user's input or environment, stated in one line."""
 
 
-def require(module: str, extra: str = "train") -> None:
-    """Fail clearly when an optional dependency of an extra is not installed."""
+def installed(module: str) -> bool:
+    """Whether an optional dependency can be imported (without importing it)."""
     import importlib.util
 
-    if importlib.util.find_spec(module) is None:
+    return importlib.util.find_spec(module) is not None
+
+
+def require(module: str, extra: str = "train") -> None:
+    """Fail clearly when an optional dependency of an extra is not installed."""
+    if not installed(module):
         raise EdgeferError(
             f"this command needs '{module}', which is not installed: "
             f"pip install 'edgefer[{extra}]' (see constraints.txt for pinned versions)"

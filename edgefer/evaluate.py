@@ -19,15 +19,14 @@ def ensemble_predictor(paths: list[Path], flip_tta: bool = False) -> tuple[Predi
     """One model's predictor, or several models' probabilities averaged (same label order)."""
     if not paths:
         raise EdgeferError("no model to evaluate")
-    loaded = [(c.predict_probs, c.labels)
-              for c in (open_classifier(p, flip_tta=flip_tta) for p in paths)]
-    names = loaded[0][1]
-    for path, (_, other) in zip(paths[1:], loaded[1:], strict=True):
-        if other != names:
-            raise EdgeferError(f"{path}: labels {other} differ from {paths[0]}'s {names}")
-    if len(loaded) == 1:
-        return loaded[0]
-    return (lambda images: np.mean([predict(images) for predict, _ in loaded], axis=0)), names
+    models = [open_classifier(p, flip_tta=flip_tta) for p in paths]
+    names = models[0].labels
+    for path, m in zip(paths[1:], models[1:], strict=True):
+        if m.labels != names:
+            raise EdgeferError(f"{path}: labels {m.labels} differ from {paths[0]}'s {names}")
+    if len(models) == 1:
+        return models[0].predict_probs, names
+    return (lambda images: np.mean([m.predict_probs(images) for m in models], axis=0)), names
 
 
 def evaluate(model_path: Path | list[Path], data: Path, split: str = "test",

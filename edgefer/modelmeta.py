@@ -8,7 +8,7 @@ package (onnxruntime exposes it as custom metadata).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 
 from edgefer.errors import EdgeferError
 from edgefer.preprocess import Preprocess
@@ -81,7 +81,3 @@ class ModelMeta:
             raise EdgeferError(f"{source}: no '{KEY}' metadata: not an edgefer model "
                                "(export one with `edgefer export`)")
         return cls.from_json(custom[KEY], source)
-
-    def with_(self, **changes) -> ModelMeta:
-        """A copy with some fields changed."""
-        return replace(self, **changes)

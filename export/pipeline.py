@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +92,7 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
             calibration = {"method": opts.calib_method, "samples": len(calib),
                            "seed": opts.seed, "split": "train", "activations": opts.activations,
                            "weights": weights, "format": "QDQ"}
-            metas["int8"] = meta.with_(precision="int8", calibration=calibration)
+            metas["int8"] = replace(meta, precision="int8", calibration=calibration)
             write_with_metadata(work / "int8.onnx", metas["int8"], staged["int8"])
         results, probs = {}, {}
         for name, path in staged.items():
@@ -104,7 +104,7 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
             if name == "int8" and not passed:
                 continue
             final = done / path.name
-            write_with_metadata(path, metas[name].with_(metrics=_metrics(results[name])), final)
+            write_with_metadata(path, replace(metas[name], metrics=_metrics(results[name])), final)
             results[name].file, results[name].bytes = str(out / path.name), final.stat().st_size
         n = 256  # PyTorch vs ONNX Runtime on the first val faces
         diff = None if model is None else \
@@ -130,7 +130,7 @@ def _source(src: Path) -> tuple[nn.Module | None, ModelMeta]:
         if meta.precision != "fp32":
             raise EdgeferError(f"{src}: a {meta.precision} model; export --int8 quantizes the "
                                "fp32 twin (model.onnx) or a checkpoint")
-        return None, meta.with_(metrics={}, calibration=None, edgefer=__version__)
+        return None, replace(meta, metrics={}, calibration=None, edgefer=__version__)
     ckpt = load_checkpoint(src)
     model, spec, labels = model_from_checkpoint(ckpt)
     return model, ModelMeta(labels=labels, preprocess=spec, precision="fp32", arch=ckpt["arch"],

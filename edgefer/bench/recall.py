@@ -88,7 +88,7 @@ def make_scenes(test: FaceSet, sizes: tuple[int, ...] = FACE_SIZES, per_scene: i
                 x = int(rng.integers(0, SCENE[0] - size))
                 y = int(rng.integers(0, SCENE[1] - size))
                 box = (x, y, size, size)
-                if any(_overlap(box, b) for b in boxes):
+                if any(iou(box, b) > 0 for b in boxes):
                     continue
                 k = int(rng.integers(len(test)))
                 face = cv2.resize(test.images[k], (size, size), interpolation=cv2.INTER_CUBIC
@@ -98,10 +98,6 @@ def make_scenes(test: FaceSet, sizes: tuple[int, ...] = FACE_SIZES, per_scene: i
                 labels.append(int(test.labels[k]))
             scenes.append(Scene(img, boxes, labels, size, name))
     return scenes
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def measure_recall(pipeline: EmotionPipeline, scenes: list[Scene],

@@ -122,12 +122,17 @@ class EmotionClassifier(FaceClassifier):
         return self.session.run(None, {self.input_name: x})[0]
 
 
+def is_one_image(a: np.ndarray) -> bool:
+    """Whether an array has the shape of one OpenCV image: H x W gray, or H x W x 1/3/4."""
+    return a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (1, 3, 4))
+
+
 def as_face(face: object) -> np.ndarray:
     """One face crop as an array, or EdgeferError: never a batch read as one face."""
     if not isinstance(face, np.ndarray):
         raise EdgeferError(f"predict takes one face crop as a numpy array, not "
                            f"{type(face).__name__}: use predict_batch for several")
-    if face.ndim == 2 or (face.ndim == 3 and face.shape[2] in (1, 3, 4)):
+    if is_one_image(face):
         return face
     raise EdgeferError(f"a face crop of shape {face.shape} is not a gray HxW, BGR HxWx3 or BGRA "
                        "HxWx4 image: use predict_batch for several faces")
@@ -137,7 +142,7 @@ def as_face_batch(faces: object) -> np.ndarray | list[np.ndarray]:
     """Several face crops: a sequence of arrays, (N, H, W) gray or (N, H, W, C); EdgeferError
     for an array that could be one colour face as well as N gray ones."""
     if isinstance(faces, np.ndarray):
-        if faces.ndim == 4 or (faces.ndim == 3 and faces.shape[2] not in (1, 3, 4)):
+        if faces.ndim == 4 or (faces.ndim == 3 and not is_one_image(faces)):
             return faces
         if faces.ndim == 3:
             raise EdgeferError(f"a {faces.shape} array is ambiguous: one face (use predict) or "

@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 
 from edgefer.errors import EdgeferError
-from edgefer.runtime.classifier import EmotionClassifier
+from edgefer.runtime.classifier import EmotionClassifier, is_one_image
 from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.results import FrameResult
 from edgefer.runtime.sources import Frame, FrameSource, read_image, warn
-from edgefer.runtime.tracker import Tracker
+from edgefer.runtime.tracker import Tracker, check_smoothing
 
 Source = str | Path | int | np.ndarray | Sequence[str | Path | np.ndarray]
 # Detection sizes (longer side) by source, chosen with benchmarks/recall.py: still images at
@@ -43,7 +43,7 @@ class Recognizer:
                  threads: int | None = None, det_size: int | None = None, min_face: int = 24,
                  score: float = 0.6, margin: float = 0.0, align: bool = True,
                  smoothing: float = 0.6, flip_tta: bool = False) -> None:
-        Tracker([], smoothing)  # validates smoothing before anything loads
+        check_smoothing(smoothing)  # before anything loads
         self.smoothing, self.det_size = smoothing, det_size
         self.classifier = EmotionClassifier(model, backend=backend, threads=threads,
                                             flip_tta=flip_tta)
@@ -139,7 +139,7 @@ class MemoryFrames:
 def _as_image(image: np.ndarray) -> np.ndarray:
     """One frame as given (HxW gray, HxWx3 BGR, HxWx4 BGRA), or EdgeferError for anything
     that could be several images."""
-    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4)):
+    if is_one_image(image):
         if image.dtype != np.uint8:
             raise EdgeferError(f"an image array must be uint8, not {image.dtype}")
         if image.ndim == 2 or image.shape[2] == 1:

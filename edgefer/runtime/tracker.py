@@ -20,6 +20,12 @@ def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def check_smoothing(smoothing: float) -> None:
+    """EdgeferError unless `smoothing` is a weight in [0, 1)."""
+    if not 0 <= smoothing < 1:
+        raise EdgeferError(f"smoothing must be in [0, 1), not {smoothing}")
+
+
 @dataclass
 class _Track:
     box: tuple[int, int, int, int]
@@ -32,8 +38,7 @@ class Tracker:
 
     def __init__(self, labels: list[str], smoothing: float = 0.6, iou_threshold: float = 0.3,
                  max_missed: int = 15) -> None:
-        if not 0 <= smoothing < 1:
-            raise EdgeferError(f"smoothing must be in [0, 1), not {smoothing}")
+        check_smoothing(smoothing)
         self.labels, self.smoothing = labels, smoothing
         self.iou_threshold, self.max_missed = iou_threshold, max_missed
         self.tracks: dict[int, _Track] = {}
