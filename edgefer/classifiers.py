@@ -1,20 +1,24 @@
-"""Any trained model as a classifier: an exported .onnx (onnxruntime, no torch) or a
-checkpoint (PyTorch), both with the `FaceClassifier` interface."""
+"""Any trained model as a classifier: an exported file (.onnx, OpenVINO .xml or ncnn .param: the
+runtime, no torch) or a checkpoint (PyTorch), all with the `FaceClassifier` interface."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from edgefer.errors import require
+from edgefer.errors import EdgeferError, require
+from edgefer.runtime.backends import FORMATS
 from edgefer.runtime.classifier import EmotionClassifier, FaceClassifier
 
 
 def open_classifier(path: Path, threads: int | None = None, flip_tta: bool = False,
                     backend: str = "auto") -> FaceClassifier:
-    """`path` as a classifier: .onnx files through the runtime, anything else as a
-    checkpoint (needs torch)."""
-    if path.suffix == ".onnx":
+    """`path` as a classifier: exported files through the runtime on `backend`, anything else
+    as a checkpoint (needs torch; runs in PyTorch whatever `backend` says, but "auto")."""
+    if path.suffix in FORMATS:
         return EmotionClassifier(path, backend=backend, threads=threads, flip_tta=flip_tta)
+    if backend != "auto":
+        raise EdgeferError(f"{path}: a checkpoint runs in PyTorch; --backend {backend} runs "
+                           "exported models (edgefer export)")
     require("torch")
     from edgefer.train.predictor import CheckpointClassifier
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from edgefer import __version__
@@ -37,6 +38,10 @@ SkipBadOpt = Annotated[bool, typer.Option(
 FlipOpt = Annotated[bool, typer.Option(
     "--flip-tta", help="Average each face with its mirror image (about +0.5 val points, "
                        "two inferences per face).")]
+BackendOpt = Annotated[str, typer.Option(
+    help="auto (the model format's runtime), ort-cpu, ort-cuda, opencv (fp32 ONNX), openvino "
+         "or ncnn (the last two: pip install 'edgefer[openvino]' / 'edgefer[ncnn]'); without "
+         "--model, the shipped model that backend runs.")]
 LabelsOpt = Annotated[str, typer.Option(
     help="fer2013 (original), ferplus (FER+ majority) or ferplus-soft (FER+ vote shares).")]
 
@@ -183,8 +188,9 @@ def train(
 @app.command()
 def evaluate(
     model: Annotated[list[Path] | None, typer.Argument(
-        help="Checkpoint (.pt or run dir) or exported .onnx (default: the shipped int8 model); "
-             "several are an ensemble: their probabilities are averaged.")] = None,
+        help="Checkpoint (.pt or run dir) or exported model (.onnx, .xml, .param; default: the "
+             "shipped int8 model); several are an ensemble: their probabilities are averaged.")]
+        = None,
     data: DataOpt = None,
     split: Annotated[str, typer.Option(help="train, val (PublicTest) or test (PrivateTest).")]
         = "test",
@@ -196,6 +202,7 @@ def evaluate(
         help="Write each face's row, label, prediction and probabilities as CSV.")] = None,
     flip_tta: FlipOpt = False,
     skip_bad: SkipBadOpt = False,
+    backend: BackendOpt = "auto",
 ) -> None:
     """Accuracy, macro F1, per-class metrics and confusion matrix on one split."""
     from edgefer.data import resolve_data
@@ -203,9 +210,9 @@ def evaluate(
     from edgefer.metrics import format_report
     from edgefer.runtime.assets import default_model
 
-    models = model or [default_model()]
+    models = model or [default_model(backend)]
     result = run_evaluate(models, resolve_data(data), split, labels, skip_bad, limit,
-                          predictions, flip_tta)
+                          predictions, flip_tta, backend)
     if plot is not None:
         from edgefer.plots import plot_confusion
 
@@ -237,6 +244,10 @@ def export_cmd(
     reduce_range: Annotated[bool, typer.Option(
         help="7-bit int8 weights: exact on x86 CPUs without VNNI (AVX2), whose int8 kernels "
              "saturate with full-range weights.")] = True,
+    fmt: Annotated[list[str] | None, typer.Option(
+        "--format", help="Also convert to openvino (IR: fp32, and int8 with --int8; "
+                         "pip install 'edgefer[openvino]') or ncnn (fp16; pip install "
+                         "'edgefer[ncnn]'); repeatable. ONNX is always written.")] = None,
 ) -> None:
     """Export a checkpoint to ONNX (fp32, and int8 calibrated on FER2013 Training faces)."""
     require("torch")
@@ -249,7 +260,8 @@ def export_cmd(
         out = (source if source.is_dir() else source.parent) / "export"
     opts = ExportOptions(int8=int8, calib_size=calib_size, calib_method=calib_method,
                          activations=activations, max_drop=max_drop, seed=seed,
-                         latency_runs=latency_runs, reduce_range=reduce_range)
+                         latency_runs=latency_runs, reduce_range=reduce_range,
+                         formats=("onnx", *(fmt or [])))
     report = export_model(source, out, resolve_data(data, source), opts)
     print_report(report)
     if not report.passed:
@@ -265,13 +277,13 @@ def detect(
     source: Annotated[str | None, typer.Option(
         help="Image, directory of images, video file or stream URL.")] = None,
     camera: Annotated[int | None, typer.Option(help="Camera index (e.g. 0).")] = None,
-    model: Annotated[Path | None, typer.Option(help="Exported .onnx (default: shipped int8).")]
+    model: Annotated[Path | None, typer.Option(
+        help="Exported .onnx, OpenVINO .xml or ncnn .param (default: the shipped int8 model).")]
         = None,
     detector: Annotated[str | None, typer.Option(
         help="YuNet .onnx, or 'none' to treat each image as one face "
              "(default: $EDGEFER_DETECTOR, the cache, or a verified download).")] = None,
-    backend: Annotated[str, typer.Option(help="auto, ort-cpu, ort-cuda or opencv (fp32).")]
-        = "auto",
+    backend: BackendOpt = "auto",
     threads: Annotated[int | None, typer.Option(help="Inference threads (default: all).")]
         = None,
     min_face: Annotated[int, typer.Option(help="Smallest face side in pixels.")] = 24,
@@ -355,7 +367,7 @@ def _detect_loop(results, frames, as_json: bool, save: Path | None, show: bool) 
 
 def _warn(message: str) -> None:
     """A problem `detect` skips and carries on from: one line on stderr."""
-    console.print(f"warning: {message}", highlight=False, soft_wrap=True)
+    console.print(f"warning: {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _check_display() -> None:
@@ -372,7 +384,8 @@ def _check_display() -> None:
 @app.command()
 def bench(
     model: Annotated[list[Path] | None, typer.Option(
-        help="Exported .onnx to measure; repeat for several (default: the shipped pair).")]
+        help="Exported model (.onnx, .xml, .param) to measure; repeat for several (default: "
+             "the shipped fp32, ncnn and int8 files).")]
         = None,
     checkpoint: Annotated[Path | None, typer.Option(
         help="Also run this checkpoint in PyTorch eager mode.")] = None,
@@ -383,8 +396,8 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Reduced set, under 2 minutes.")]
         = False,
     backend: Annotated[list[str] | None, typer.Option(
-        help="Only these backends for our models: ort-cpu, ort-cuda, opencv (repeatable).")]
-        = None,
+        help="Only these backends for our models: ort-cpu, ort-cuda, opencv, openvino, ncnn "
+             "(repeatable).")] = None,
     as_json: Annotated[Path | None, typer.Option("--json", help="Write every figure here.")]
         = None,
     markdown: Annotated[Path | None, typer.Option(help="Write the tables as markdown.")] = None,
@@ -412,7 +425,7 @@ def bench(
         raise EdgeferError(f"peer model directory not found: {peers}")
     if checkpoint is not None and not installed("torch"):
         console.print(f"torch is not installed: checkpoint {checkpoint} skipped "
-                      "(pip install 'edgefer[train]')")
+                      "(pip install 'edgefer[train]')", markup=False)
         checkpoint = None
     opts = BenchOptions(models, resolve_data(data), checkpoint, peers,
                         resolve_detector(detector), quick, backend)
@@ -523,7 +536,7 @@ def main() -> None:
     try:
         app()
     except EdgeferError as e:
-        console.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("interrupted")

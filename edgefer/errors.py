@@ -19,3 +19,8 @@ def require(module: str, extra: str = "train") -> None:
             f"this command needs '{module}', which is not installed: "
             f"pip install 'edgefer[{extra}]' (see constraints.txt for pinned versions)"
         )
+
+
+def first_line(e: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message (a library's multi-line error, in brief)."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:limit]

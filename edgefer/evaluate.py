@@ -15,28 +15,33 @@ from edgefer.metrics import classification_metrics
 Predictor = Callable[[np.ndarray], np.ndarray]  # (N, 48, 48) uint8 faces -> (N, k) probabilities
 
 
-def ensemble_predictor(paths: list[Path], flip_tta: bool = False) -> tuple[Predictor, list[str]]:
-    """One model's predictor, or several models' probabilities averaged (same label order)."""
+def ensemble_predictor(paths: list[Path], flip_tta: bool = False, backend: str = "auto"
+                       ) -> tuple[Predictor, list[str], str]:
+    """One model's predictor, or several models' probabilities averaged (same label order),
+    with the label names and the backends that run them."""
     if not paths:
         raise EdgeferError("no model to evaluate")
-    models = [open_classifier(p, flip_tta=flip_tta) for p in paths]
+    models = [open_classifier(p, flip_tta=flip_tta, backend=backend) for p in paths]
     names = models[0].labels
     for path, m in zip(paths[1:], models[1:], strict=True):
         if m.labels != names:
             raise EdgeferError(f"{path}: labels {m.labels} differ from {paths[0]}'s {names}")
+    backends = ", ".join(dict.fromkeys(m.backend for m in models))
     if len(models) == 1:
-        return models[0].predict_probs, names
-    return (lambda images: np.mean([m.predict_probs(images) for m in models], axis=0)), names
+        return models[0].predict_probs, names, backends
+    return (lambda images: np.mean([m.predict_probs(images) for m in models], axis=0)), names, \
+        backends
 
 
 def evaluate(model_path: Path | list[Path], data: Path, split: str = "test",
              labels: str = "fer2013", skip_bad: bool = False, limit: int | None = None,
-             predictions: Path | None = None, flip_tta: bool = False) -> dict:
+             predictions: Path | None = None, flip_tta: bool = False, backend: str = "auto"
+             ) -> dict:
     """Evaluate a model, or the average of several, on a split (its first `limit` faces when
     given); also reports accuracy on faces not seen in Training, and writes per-face
     probabilities to `predictions`."""
     paths = model_path if isinstance(model_path, list) else [model_path]
-    predict, names = ensemble_predictor(paths, flip_tta)
+    predict, names, backends = ensemble_predictor(paths, flip_tta, backend)
     faces = load_faces(data, skip_bad=skip_bad, labels=labels)
     part = faces.split(split)
     if limit is not None:
@@ -49,7 +54,8 @@ def evaluate(model_path: Path | list[Path], data: Path, split: str = "test",
     pred = probs.argmax(1)
     if predictions is not None:
         write_predictions(predictions, part.rows, part.labels, probs, names)
-    result = {"model": " + ".join(str(p) for p in paths), "split": split, "labels": labels,
+    result = {"model": " + ".join(str(p) for p in paths), "backend": backends, "split": split,
+              "labels": labels,
               "flip_tta": flip_tta, **classification_metrics(part.labels, pred, names)}
     if split != "train":
         unseen = ~part.seen_in(faces.split("train"))

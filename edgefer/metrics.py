@@ -40,7 +40,7 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray,
 
 def format_report(result: dict) -> str:
     """A plain-text report: accuracy, then one row per class (recall = per-class accuracy)."""
-    lines = [f"{result['model']}  split={result['split']}  n={result['n']}",
+    lines = [f"{result['model']} ({result['backend']})  split={result['split']}  n={result['n']}",
              f"accuracy {result['accuracy']:.4f}   macro F1 {result['macro_f1']:.4f}"]
     if "unseen" in result:
         u = result["unseen"]

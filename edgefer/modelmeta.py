@@ -16,7 +16,7 @@ from edgefer.preprocess import Preprocess
 KEY = "edgefer"
 FORMAT = "edgefer-model"
 VERSION = 1  # raise when a reader of the old version could misread the new one
-PRECISIONS = ("fp32", "int8")
+PRECISIONS = ("fp32", "fp16", "int8")  # fp16: ncnn files (fp16 weights)
 
 
 @dataclass(frozen=True)

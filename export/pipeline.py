@@ -18,9 +18,16 @@ from edgefer.atomic import atomic_write_text
 from edgefer.bench.latency import measure_latency
 from edgefer.data import FaceSet, load_faces
 from edgefer.errors import EdgeferError
+from edgefer.export.formats import SOURCES, check_formats, convert, converted_files
 from edgefer.export.metadata import write_with_metadata
 from edgefer.export.quantize import ACTIVATION_TYPES, CALIB_METHODS, calibration_set, quantize_int8
-from edgefer.export.report import ExportReport, ModelFigures, build_report, int8_drop
+from edgefer.export.report import (
+    ExportReport,
+    FormatFigures,
+    ModelFigures,
+    build_report,
+    int8_drop,
+)
 from edgefer.export.to_onnx import export_fp32, torch_max_diff
 from edgefer.modelmeta import ModelMeta
 from edgefer.models import count_macs, count_params
@@ -42,8 +49,10 @@ class ExportOptions:
     seed: int = 0
     latency_runs: int = 500
     reduce_range: bool = True  # 7-bit weights: no int16 saturation on AVX2 CPUs without VNNI
+    formats: tuple[str, ...] = ("onnx",)  # also: openvino, ncnn (converted from the ONNX files)
 
     def check(self) -> None:
+        check_formats(list(self.formats))
         if self.int8 and self.calib_size < 1:
             raise EdgeferError(f"--calib-size must be at least 1, not {self.calib_size}")
         if self.calib_method not in CALIB_METHODS:
@@ -59,6 +68,7 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
 
     Model files appear only complete (written beside the target, then renamed). When int8
     loses more than `max_drop` val points the int8 file is not written and the report says so.
+    Other formats are converted from the kept ONNX files and measured the same way.
     """
     opts.check()
     model, meta = _source(src)
@@ -106,15 +116,26 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
             final = done / path.name
             write_with_metadata(path, replace(metas[name], metrics=_metrics(results[name])), final)
             results[name].file, results[name].bytes = str(out / path.name), final.stat().st_size
+        kept = {n: p for n, p in staged.items() if n != "int8" or passed}
+        formats = {}
+        for fmt in opts.formats:
+            for name in SOURCES.get(fmt, ()):
+                if name in kept:
+                    key, figures = _convert_and_measure(fmt, kept[name], metas[name], probs[name],
+                                                        x, splits, unseen, opts, work, done)
+                    figures.file = str(out / Path(figures.file).name)
+                    formats[key] = figures
         n = 256  # PyTorch vs ONNX Runtime on the first val faces
         diff = None if model is None else \
             torch_max_diff(model, probs["fp32"]["val"][:n], x["val"][:n])
-        report = build_report(src, out, data, results, probs, opts.max_drop, passed, diff)
+        report = build_report(src, out, data, results, probs, opts.max_drop, passed, diff,
+                              formats)
         atomic_write_text(done / REPORT_NAME, json.dumps(report.to_dict(), indent=2) + "\n")
         for f in done.iterdir():
             os.replace(f, out / f.name)
         if not passed:  # never leave an older int8 file beside the new fp32 one
-            (out / INT8_NAME).unlink(missing_ok=True)
+            for old in [out / INT8_NAME, *converted_files(out / INT8_NAME, "openvino")]:
+                old.unlink(missing_ok=True)
         return report
     except OSError as e:  # e.g. the disk filled up while staging: `out` is left as it was
         raise EdgeferError(f"cannot write the export to {out}: {e.strerror or e}") from None
@@ -137,6 +158,24 @@ def _source(src: Path) -> tuple[nn.Module | None, ModelMeta]:
                             params=count_params(model), macs=count_macs(model),
                             source={"checkpoint": Path(ckpt["path"]).name,
                                     "epoch": ckpt["epoch"]}, edgefer=__version__)
+
+
+def _convert_and_measure(fmt: str, model: Path, meta: ModelMeta, twin: dict, x: dict,
+                         splits: dict[str, FaceSet], unseen: np.ndarray, opts: ExportOptions,
+                         work: Path, done: Path) -> tuple[str, FormatFigures]:
+    """Convert one staged ONNX file to `fmt`, measure it as the ONNX files are, and write
+    the final files (metrics in their metadata) into `done`."""
+    staging = work / fmt
+    staging.mkdir(exist_ok=True)
+    path = convert(fmt, model, meta, staging)
+    figures, probs = _measure(path, x, splits, unseen, opts.latency_runs)
+    final = convert(fmt, model, replace(meta, metrics=_metrics(figures)), done)
+    precision = EmotionClassifier(final).meta.precision
+    agreement = {s: float((probs[s].argmax(1) == twin[s].argmax(1)).mean()) for s in probs}
+    size = sum(f.stat().st_size for f in converted_files(final.with_name(model.name), fmt))
+    return f"{fmt} {precision}", FormatFigures(
+        size, figures.val_acc, figures.test_acc, figures.test_unseen_acc,
+        figures.latency_ms_1thread_b1, str(final), fmt, model.name, agreement)
 
 
 def _measure(path: Path, x: dict[str, np.ndarray], splits: dict[str, FaceSet],

@@ -3,7 +3,7 @@ written to and read from export_report.json, and printed as a table."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,19 @@ class ModelFigures:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelFigures:
+        return cls(**{**d, "latency_ms_1thread_b1": Latency(**d["latency_ms_1thread_b1"])})
+
+
+@dataclass
+class FormatFigures(ModelFigures):
+    """An ONNX file converted to another runtime's format, measured on that runtime."""
+
+    format: str = ""
+    source: str = ""  # the ONNX file it was converted from
+    agreement: dict[str, float] = field(default_factory=dict)  # top-1, with that file on ort
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FormatFigures:
         return cls(**{**d, "latency_ms_1thread_b1": Latency(**d["latency_ms_1thread_b1"])})
 
 
@@ -69,7 +82,8 @@ class ExportReport:
     int8: ModelFigures | None
     comparison: Comparison | None
     passed: bool
-    torch_max_abs_diff: float | None  # None when exported from an ONNX model
+    torch_max_abs_diff: float | None = None  # None when exported from an ONNX model
+    formats: dict[str, FormatFigures] = field(default_factory=dict)  # "openvino int8": ...
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -79,7 +93,9 @@ class ExportReport:
         return cls(**{**d, "fp32": ModelFigures.from_dict(d["fp32"]),
                       "int8": ModelFigures.from_dict(d["int8"]) if d.get("int8") else None,
                       "comparison": Comparison(**d["comparison"]) if d.get("comparison")
-                      else None})
+                      else None,
+                      "formats": {k: FormatFigures.from_dict(v)
+                                  for k, v in d.get("formats", {}).items()}})
 
 
 def int8_drop(fp32: ModelFigures, int8: ModelFigures, split: str) -> float:
@@ -88,24 +104,27 @@ def int8_drop(fp32: ModelFigures, int8: ModelFigures, split: str) -> float:
 
 
 def build_report(src: Path, out: Path, data: Path, results: dict[str, ModelFigures],
-                 probs: dict, max_drop: float, passed: bool, torch_diff: float | None
-                 ) -> ExportReport:
+                 probs: dict, max_drop: float, passed: bool, torch_diff: float | None,
+                 formats: dict[str, FormatFigures]) -> ExportReport:
     """The export report: each model's figures, the machine, and the int8 vs fp32 comparison."""
     int8 = results.get("int8")
     comparison = Comparison.between(results["fp32"], int8, probs, max_drop) if int8 else None
     return ExportReport(str(src), str(out), str(data), machine_info(), results["fp32"], int8,
-                        comparison, passed, torch_diff)
+                        comparison, passed, torch_diff, formats)
 
 
 def print_report(report: ExportReport) -> None:
     """The report as a table and two summary lines on stdout."""
     table = Table(title=f"export of {report.checkpoint} ({report.machine['cpu']})")
-    for col in ("model", "MB", "val acc", "test acc", "test acc (unseen)", "p50 ms (1 thr, b1)"):
+    for col in ("model", "MB", "val acc", "test acc", "test acc (unseen)", "p50 ms (1 thr, b1)",
+                "agrees with ONNX (test)"):
         table.add_column(col, justify="left" if col == "model" else "right")
-    for name, r in (("fp32", report.fp32), ("int8", report.int8)):
-        if r is not None:
-            table.add_row(name, f"{r.bytes / 1e6:.3f}", f"{r.val_acc:.4f}", f"{r.test_acc:.4f}",
-                          f"{r.test_unseen_acc:.4f}", f"{r.latency_ms_1thread_b1.p50:.3f}")
+    rows = [(f"onnx {name}", r) for name, r in (("fp32", report.fp32), ("int8", report.int8))
+            if r is not None]
+    for name, r in [*rows, *report.formats.items()]:
+        agrees = f"{r.agreement['test']:.4f}" if isinstance(r, FormatFigures) else ""
+        table.add_row(name, f"{r.bytes / 1e6:.3f}", f"{r.val_acc:.4f}", f"{r.test_acc:.4f}",
+                      f"{r.test_unseen_acc:.4f}", f"{r.latency_ms_1thread_b1.p50:.3f}", agrees)
     Console().print(table)
     if (c := report.comparison) is not None:
         print(f"int8 vs fp32: val drop {c.val_drop_points:.2f} points, top-1 agreement "

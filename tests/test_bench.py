@@ -6,11 +6,14 @@ import cv2
 import pytest
 from conftest import run_cli
 
+from edgefer.runtime.assets import ASSETS
+
 
 def test_quick_bench(trained_run, exported, fer_path, yunet, tmp_path):
     out = tmp_path / "bench.json"
     run_cli("bench", "--model", str(exported / "model.onnx"), "--model",
-            str(exported / "model.int8.onnx"), "--data", str(fer_path), "--detector", str(yunet),
+            str(ASSETS / "edge-s.ncnn.param"), "--model", str(exported / "model.int8.onnx"),
+            "--data", str(fer_path), "--detector", str(yunet),
             "--peers", str(yunet.parent), "--checkpoint", str(trained_run / "best.pt"),
             "--quick", "--json", str(out), "--markdown",
             str(tmp_path / "bench.md"), "--plot", str(tmp_path / "bench.png"))
@@ -18,7 +21,8 @@ def test_quick_bench(trained_run, exported, fer_path, yunet, tmp_path):
     assert set(results) >= {"machine", "models", "pipeline", "quick"}
     assert set(results["machine"]) >= {"cpu", "cores", "onnxruntime", "opencv"}
     names = [(r["name"], r["backend"]) for r in results["models"]]
-    assert ("edge-s fp32", "ort-cpu") in names and ("edge-s int8", "ort-cpu") in names
+    assert {("edge-s fp32", "ort-cpu"), ("edge-s int8", "ort-cpu"), ("edge-s fp32", "openvino"),
+            ("edge-s int8", "openvino"), ("edge-s fp16", "ncnn")} <= set(names)
     assert ("fer mini-Xception", "ort-cpu") in names
     for r in results["models"]:
         assert set(r) >= {"accuracy", "accuracy_unseen", "bytes", "load_ms", "rss_mb",
@@ -27,8 +31,8 @@ def test_quick_bench(trained_run, exported, fer_path, yunet, tmp_path):
         for e in r["latency"]:
             assert e["p50"] <= e["p90"] <= e["p99"]
             assert e["faces_per_s"] > 0 and e["p50_vs_ref"] > 0
-    fp32, int8 = (next(r for r in results["models"] if r["name"] == f"edge-s {p}")
-                  for p in ("fp32", "int8"))
+    fp32, int8 = (next(r for r in results["models"] if r["name"] == f"edge-s {p}"
+                       and r["backend"] == "ort-cpu") for p in ("fp32", "int8"))
     assert all(e["p50_vs_ref"] == 1 for e in int8["latency"])
     torch_row = next(r for r in results["models"] if r["backend"] == "torch")
     assert abs(torch_row["accuracy"] - fp32["accuracy"]) <= 1 / 500  # same network, torch and ORT

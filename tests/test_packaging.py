@@ -33,11 +33,11 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_holds_every_module_and_the_shipped_models(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    files = [*(REPO / "edgefer").rglob("*.py"), *(REPO / "edgefer/assets").glob("*.onnx")]
+    files = [*(REPO / "edgefer").rglob("*.py"), *(REPO / "edgefer/assets").iterdir()]
     expected = {p.relative_to(REPO).as_posix() for p in files}
     expected |= {f"edgefer/{p.relative_to(REPO).as_posix()}"
                  for p in (REPO / "export").rglob("*.py")}
-    assert any(n.endswith(".onnx") for n in expected)
+    assert {".onnx", ".param", ".json"} <= {Path(n).suffix for n in expected}
     assert expected - names == set()
     # nothing outside the edgefer package: export/ lands as edgefer/export, never top-level
     dist_info = wheel.name.split("-py")[0] + ".dist-info"
@@ -45,21 +45,26 @@ def test_wheel_holds_every_module_and_the_shipped_models(wheel):
 
 
 def runtime_venv(wheel: Path, root: Path) -> Path:
-    """A fresh venv with the wheel and its runtime dependencies only (pinned, from a local
-    wheelhouse that pip fills once from its cache or the index)."""
+    """A fresh venv with the wheel and its runtime dependencies only."""
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip_install(venv, str(wheel))
+    return venv
+
+
+def pip_install(venv: Path, requirement: str) -> None:
+    """Install into `venv`, pinned, from a local wheelhouse that pip fills once from its cache
+    or the index."""
     house = cache_dir() / "wheelhouse"
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     install = [*pip, "install", "--no-index", "--find-links", str(house),
-               "-c", str(REPO / "constraints.txt"), str(wheel)]
+               "-c", str(REPO / "constraints.txt"), requirement]
     if subprocess.run(install, capture_output=True).returncode != 0:
         subprocess.run([*pip, "download", "-d", str(house), "-c", str(REPO / "constraints.txt"),
-                        str(wheel)], check=True)
+                        requirement], check=True)
         for stale in house.glob("edgefer-*.whl"):
             stale.unlink()
         subprocess.run(install, check=True)
-    return venv
 
 
 @pytest.mark.slow
@@ -68,9 +73,9 @@ def test_runtime_install_runs_without_torch(wheel, tmp_path, fer_path, yunet, tr
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EDGEFER_PEERS")}
     env |= {"EDGEFER_DATA": str(fer_path), "EDGEFER_DETECTOR": str(yunet), "COLUMNS": "200"}
 
-    def run(*args: str) -> subprocess.CompletedProcess:
+    def run(*args: str, code: int = 0) -> subprocess.CompletedProcess:
         proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.returncode == code, proc.stdout + proc.stderr
         return proc
 
     python, edgefer = str(venv / "bin" / "python"), str(venv / "bin" / "edgefer")
@@ -89,3 +94,14 @@ def test_runtime_install_runs_without_torch(wheel, tmp_path, fer_path, yunet, tr
     api = run(python, "-c", f"from edgefer import Recognizer; "
                             f"print(Recognizer()({str(photo)!r})[0].faces[0].emotion)")
     assert api.stdout.strip() == "happy"
+    # the optional backends: a one-line error naming the extra, then they run once installed
+    for backend in ("ncnn", "openvino"):
+        proc = run(edgefer, "detect", "--source", str(photo), "--backend", backend, code=2)
+        assert f"pip install 'edgefer[{backend}]'" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    pip_install(venv, f"{wheel}[ncnn,openvino]")
+    for backend, model in (("ncnn", "edge-s.ncnn.param"), ("openvino", "edge-s.int8.onnx")):
+        result = json.loads(run(edgefer, "evaluate", "--backend", backend, "--limit", "200",
+                                "--json").stdout)
+        assert result["backend"] == backend and result["model"].endswith(model)
+        assert result["accuracy"] > 0.5

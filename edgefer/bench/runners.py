@@ -13,7 +13,7 @@ import numpy as np
 from edgefer.classifiers import open_classifier
 from edgefer.errors import EdgeferError
 from edgefer.preprocess import Preprocess
-from edgefer.runtime.classifier import open_session
+from edgefer.runtime.backends import open_session
 
 # FER2013 order angry, disgust, fear, happy, sad, surprise, neutral, read from a peer's output.
 ALPHABETICAL_TO_FER = [0, 1, 2, 3, 5, 6, 4]  # peer order ..., happy, neutral, sad, surprised

@@ -17,10 +17,10 @@ from edgefer.bench.pipeline_speed import pipeline_speed
 from edgefer.bench.records import BenchResults, CandidateResult
 from edgefer.bench.runners import Candidate, peer_candidates
 from edgefer.data import load_faces
-from edgefer.errors import EdgeferError
+from edgefer.errors import EdgeferError, installed
 from edgefer.machine import machine_info
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.classifier import check_backend
+from edgefer.runtime.backends import BACKENDS, FORMAT_BACKENDS, check_backend, model_format
 
 PIPELINE_FACES = [3, 10, 25, 40]  # fixed PrivateTest faces for the composite video
 
@@ -46,24 +46,28 @@ class BenchOptions:
         return 50 if self.quick else 500
 
 
-def plan(opts: BenchOptions) -> list[Candidate]:
-    """Our models on every backend that can run them, then the peers."""
+def plan(opts: BenchOptions, console: Console | None = None) -> list[Candidate]:
+    """Our models on every backend that can run them (optional ones when installed), then
+    the peers."""
     out: list[Candidate] = []
-    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
     for b in opts.backends or []:
         if b == "auto":
             raise EdgeferError("--backend auto is a choice, not a backend to measure: name "
-                               "ort-cpu, ort-cuda or opencv")
+                               f"one of {', '.join(BACKENDS[1:])}")
         check_backend(b)
     for path in opts.models:
-        meta = EmotionClassifier(path).meta
-        name, precision = f"{meta.arch} {meta.precision}", meta.precision
-        backends = ["ort-cpu"] + (["ort-cuda"] if cuda else [])
-        if precision == "fp32" and not opts.quick:
-            backends.append("opencv")
-        if opts.backends:  # as asked, but never OpenCV DNN on int8 (it mis-runs QDQ)
-            backends = [b for b in opts.backends if b != "opencv" or precision == "fp32"]
-        out += [Candidate(name, path, b, "edgefer", precision) for b in backends]
+        runnable = _backends(path, opts.quick)
+        if opts.backends:
+            runnable = [b for b in runnable if b in opts.backends]
+        missing = [b for b in runnable if b in ("openvino", "ncnn") and not installed(b)]
+        if missing and console is not None:
+            console.print(f"{', '.join(missing)} not installed: {path.name} skipped there "
+                          f"(pip install 'edgefer[{','.join(missing)}]')", markup=False)
+        runnable = [b for b in runnable if b not in missing]
+        if runnable:
+            meta = EmotionClassifier(path, backend=runnable[0]).meta
+            out += [Candidate(f"{meta.arch} {meta.precision}", path, b, "edgefer",
+                              meta.precision) for b in runnable]
     if opts.checkpoint is not None:
         out.append(Candidate(f"{opts.checkpoint.parent.name} checkpoint", opts.checkpoint,
                              "torch", "checkpoint", "fp32"))
@@ -73,9 +77,23 @@ def plan(opts: BenchOptions) -> list[Candidate]:
     return out
 
 
+def _backends(path: Path, quick: bool) -> list[str]:
+    """The backends that can run a model file, by its format and precision: never OpenCV DNN
+    on int8 (it mis-runs QDQ), ort-cuda only where onnxruntime has CUDA."""
+    fmt = model_format(path)
+    if fmt != "onnx":
+        return list(FORMAT_BACKENDS[fmt])
+    out = ["ort-cpu", "openvino"]
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        out.append("ort-cuda")
+    if not quick and EmotionClassifier(path, backend="ort-cpu").meta.precision == "fp32":
+        out.append("opencv")
+    return out
+
+
 def run_suite(opts: BenchOptions, console: Console) -> BenchResults:
     """Measure every candidate and the end-to-end pipeline; returns the JSON-ready results."""
-    candidates = plan(opts)
+    candidates = plan(opts, console)
     if not candidates:
         raise EdgeferError("nothing to benchmark: pass --model")
     limit = 500 if opts.quick else None
@@ -87,7 +105,7 @@ def run_suite(opts: BenchOptions, console: Console) -> BenchResults:
             bar.update(task, description=c.label)
             with ProcessPoolExecutor(1, mp_context=ctx) as pool:
                 rows.append(pool.submit(measure_candidate, c, opts.data, limit, opts.threads,
-                                        [1, 32], opts.runs, opts.detector).result())
+                                        [1, 8], opts.runs, opts.detector).result())
             bar.advance(task)
         bar.update(task, description="end-to-end pipeline")
         faces = load_faces(opts.data).split("test").images[PIPELINE_FACES]

@@ -1,4 +1,5 @@
-"""`EmotionClassifier`: a self-describing edgefer ONNX model on onnxruntime or OpenCV DNN."""
+"""`EmotionClassifier`: a self-describing edgefer model on any backend, and the interface
+every emotion classifier shares (`FaceClassifier`)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from edgefer.errors import EdgeferError
-from edgefer.modelmeta import ModelMeta
 from edgefer.preprocess import Preprocess
 from edgefer.runtime.assets import default_model
-
-BACKENDS = ("auto", "ort-cpu", "ort-cuda", "opencv")
+from edgefer.runtime.backends import open_engine
 
 
 @dataclass(frozen=True)
@@ -28,11 +26,13 @@ class Prediction:
 
 class FaceClassifier:
     """What every emotion classifier offers, whatever runs it: subclasses set `preprocess`,
-    `labels` and `flip_tta` and implement `run_tensor` (preprocessed batch -> probabilities).
+    `labels`, `backend` and `flip_tta` and implement `run_tensor` (preprocessed batch ->
+    probabilities).
     """
 
     preprocess: Preprocess
     labels: list[str]
+    backend: str
     flip_tta: bool = False
 
     def run_tensor(self, x: np.ndarray) -> np.ndarray:
@@ -73,53 +73,38 @@ class EmotionClassifier(FaceClassifier):
     int8 model): `predict(face)` for one crop, `predict_batch(faces)` for several.
 
     Everything the model needs (labels, input size, colour, normalisation) comes from its
-    `edgefer` metadata. `threads` sets onnxruntime's intra-op threads (None: all cores).
-    `flip_tta` averages each face's probabilities with its mirror image's (one batch of 2N).
+    `edgefer` metadata. `backend` picks the runtime (see `edgefer.runtime.backends`; auto: the
+    model format's own, CUDA where onnxruntime has it); `threads` its intra-op threads (None:
+    all cores). `flip_tta` averages each face's probabilities with its mirror image's.
     """
 
     def __init__(self, path: str | Path | None = None, backend: str = "auto",
                  threads: int | None = None, flip_tta: bool = False):
-        self.path, self.flip_tta = Path(path) if path is not None else default_model(), flip_tta
-        if threads is not None and threads < 1:
-            raise EdgeferError(f"threads must be at least 1, not {threads}")
-        self.session = open_session(self.path, backend, threads)
-        self.meta = ModelMeta.from_model(self.session.get_modelmeta().custom_metadata_map,
-                                         str(self.path))
+        self.path = Path(path) if path is not None else default_model(backend)
+        self.flip_tta = flip_tta
+        self.engine = open_engine(self.path, backend, threads)
+        self.meta, self.backend = self.engine.meta, self.engine.backend
         self.preprocess = self.meta.preprocess
         self.labels: list[str] = self.meta.labels
         self._check_signature()
-        self.backend = "ort-cuda" if "CUDAExecutionProvider" in self.session.get_providers() \
-            else "ort-cpu"
-        self._net = None
-        if backend == "opencv":
-            self._net = _opencv_net(self.path, self.meta.precision, threads)
-            self.backend = "opencv"
 
     def _check_signature(self) -> None:
-        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
-        if len(inputs) != 1 or len(outputs) < 1:
-            raise EdgeferError(f"{self.path}: expected one input and an output")
-        self.input_name = inputs[0].name
-        spec = self.preprocess
+        spec, shape = self.preprocess, self.engine.input_shape
         h, w = spec.size
         expected = [spec.channels, h, w] if spec.layout == "NCHW" else [h, w, spec.channels]
-        shape = inputs[0].shape[1:]
-        if len(shape) != 3 or any(isinstance(d, int) and d != e
-                                  for d, e in zip(shape, expected, strict=True)):
+        if shape is not None and (len(shape) != 3 or any(
+                d is not None and d != e for d, e in zip(shape, expected, strict=True))):
             raise EdgeferError(f"{self.path}: metadata describes input {expected} but the graph "
                                f"takes {shape}")
-        n_out = outputs[0].shape[-1]
-        if isinstance(n_out, int) and n_out != len(self.labels):
+        n_out = self.engine.outputs
+        if n_out is not None and n_out != len(self.labels):
             raise EdgeferError(f"{self.path}: {len(self.labels)} labels but {n_out} outputs")
 
     def run_tensor(self, x: np.ndarray) -> np.ndarray:
         """Probabilities for an already preprocessed float32 batch."""
         if len(x) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
-        if self._net is not None:
-            self._net.setInput(x)
-            return np.asarray(self._net.forward(), np.float32).reshape(len(x), -1)
-        return self.session.run(None, {self.input_name: x})[0]
+        return self.engine.run(x)
 
 
 def is_one_image(a: np.ndarray) -> bool:
@@ -154,49 +139,3 @@ def as_face_batch(faces: object) -> np.ndarray | list[np.ndarray]:
         raise EdgeferError(f"a batch of faces must be a list of arrays or an array, not "
                            f"{type(faces).__name__}")
     return [as_face(f) for f in faces]
-
-
-def check_backend(backend: str) -> None:
-    """EdgeferError for a backend name we do not know or this onnxruntime cannot run."""
-    if backend not in BACKENDS:
-        raise EdgeferError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
-    if backend == "ort-cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
-        raise EdgeferError("backend ort-cuda: this onnxruntime build has no CUDA provider "
-                           "(install onnxruntime-gpu)")
-
-
-def open_session(path: Path, backend: str = "ort-cpu",
-                 threads: int | None = None) -> ort.InferenceSession:
-    """An onnxruntime session on the backend's providers with `threads` intra-op threads."""
-    if not path.is_file():
-        raise EdgeferError(f"model not found: {path}")
-    check_backend(backend)
-    available = ort.get_available_providers()
-    providers = ["CPUExecutionProvider"]
-    if backend in ("auto", "ort-cuda") and "CUDAExecutionProvider" in available:
-        providers.insert(0, "CUDAExecutionProvider")
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    if threads:
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-    try:
-        return ort.InferenceSession(str(path), opts, providers=providers)
-    except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph/... types
-        reason = str(e).strip().splitlines()[0][:200]
-        raise EdgeferError(f"{path}: not a loadable ONNX model ({reason})") from None
-
-
-def _opencv_net(path: Path, precision: str, threads: int | None):
-    """OpenCV DNN for fp32 models only: OpenCV 5's DNN silently mis-runs int8 QDQ graphs."""
-    import cv2
-
-    if precision != "fp32":
-        raise EdgeferError(f"{path}: the opencv backend runs fp32 models only; OpenCV's DNN "
-                           "gives wrong results for int8 QDQ models: use ort-cpu")
-    if threads:
-        cv2.setNumThreads(threads)
-    try:
-        return cv2.dnn.readNetFromONNX(str(path))
-    except cv2.error as e:
-        raise EdgeferError(f"{path}: OpenCV DNN cannot load it ({str(e).strip()[:160]})") from None

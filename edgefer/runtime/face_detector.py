@@ -1,4 +1,5 @@
-"""`FaceDetector`: YuNet through `cv2.FaceDetectorYN`, and where its model file comes from.
+"""`FaceDetector`: YuNet through `cv2.FaceDetectorYN` or onnxruntime, and where its model file
+comes from.
 
 The YuNet file is OpenCV Zoo's (MIT), not ours to ship: it is found at `--detector PATH`,
 `$EDGEFER_DETECTOR`, or the cache directory, and otherwise downloaded there once with its
@@ -20,6 +21,7 @@ import numpy as np
 from edgefer.atomic import atomic_write
 from edgefer.cache import cache_dir
 from edgefer.errors import EdgeferError
+from edgefer.runtime.yunet import OrtYuNet
 
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
 YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
@@ -72,12 +74,53 @@ def download(url: str, dest: Path, sha256: str, timeout: float = 30.0) -> None:
     atomic_write(dest, lambda tmp: tmp.write_bytes(data))
 
 
+class OpenCVYuNet:
+    """YuNet through `cv2.FaceDetectorYN` on OpenCV's global thread pool: BGR image -> (N, 15)
+    float32 rows (x, y, w, h, 5 landmarks, score), best first."""
+
+    def __init__(self, path: Path, score_threshold: float, nms_threshold: float, top_k: int,
+                 threads: int | None = None) -> None:
+        # OpenCV 5 warns on every create that its new DNN engine ignores targets: harmless.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        if threads:
+            cv2.setNumThreads(threads)
+        try:
+            self._net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold,
+                                                  nms_threshold, top_k)
+        except cv2.error as e:
+            raise EdgeferError(f"{path}: not a YuNet face detector model "
+                               f"({str(e).strip().splitlines()[-1][:120]})") from None
+        self._size = (320, 320)
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        size = (image.shape[1], image.shape[0])
+        if size != self._size:
+            self._net.setInputSize(size)
+            self._size = size
+        rows = self._net.detect(image)[1]
+        return np.zeros((0, 15), np.float32) if rows is None else rows
+
+
+ENGINES = {"opencv": OpenCVYuNet, "ort": OrtYuNet}
+
+
 class FaceDetector:
-    """Finds faces in BGR frames of any size."""
+    """Finds faces in BGR frames of any size.
+
+    `engine` runs YuNet through OpenCV ("opencv", on OpenCV's global thread pool) or
+    onnxruntime ("ort", which also runs an int8 YuNet); both give the same faces. `threads`
+    sets the engine's threads (for "opencv", OpenCV's process-wide count).
+    """
 
     def __init__(self, path: str | Path | None = None, score_threshold: float = 0.6,
                  nms_threshold: float = 0.3, min_face: int = 24, top_k: int = 100,
-                 max_side: int = 320) -> None:
+                 max_side: int = 320, *, engine: str = "opencv",
+                 threads: int | None = None) -> None:
+        if engine not in ENGINES:
+            raise EdgeferError(f"unknown face detector engine {engine!r}: choose one of "
+                               f"{', '.join(ENGINES)}")
+        if threads is not None and threads < 1:
+            raise EdgeferError(f"threads must be at least 1, not {threads}")
         self.path = resolve_detector(path)
         if not 0 < score_threshold < 1:
             raise EdgeferError(f"score threshold must be in (0, 1), not {score_threshold}")
@@ -85,38 +128,31 @@ class FaceDetector:
             raise EdgeferError(f"min face size must be at least 1 pixel, not {min_face}")
         if max_side < 32:
             raise EdgeferError(f"detection size must be at least 32 pixels, not {max_side}")
-        self.min_face, self.max_side = min_face, max_side
-        # OpenCV 5 warns on every create that its new DNN engine ignores targets: harmless.
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-        try:
-            self._net = cv2.FaceDetectorYN.create(str(self.path), "", (320, 320),
-                                                  score_threshold, nms_threshold, top_k)
-        except cv2.error as e:
-            raise EdgeferError(f"{self.path}: not a YuNet face detector model "
-                               f"({str(e).strip().splitlines()[-1][:120]})") from None
-        self._size = (320, 320)
+        self.min_face, self.max_side, self.engine = min_face, max_side, engine
+        self._detect = ENGINES[engine](self.path, score_threshold, nms_threshold, top_k, threads)
 
     def __call__(self, frame: np.ndarray, max_side: int | None = None) -> list[Face]:
         """Faces in a BGR frame; detection runs on a copy whose longer side is at most
         `max_side` (default: the detector's own)."""
         h, w = frame.shape[:2]
-        scale = min(1.0, (max_side or self.max_side) / max(h, w))
-        small = frame if scale == 1.0 else cv2.resize(
-            frame, (max(1, round(w * scale)), max(1, round(h * scale))),
-            interpolation=cv2.INTER_AREA)
-        size = (small.shape[1], small.shape[0])
-        if size != self._size:
-            self._net.setInputSize(size)
-            self._size = size
-        _, rows = self._net.detect(small)
-        if rows is not None:
-            rows = rows.copy()
-            rows[:, :14] /= scale
+        small, scale = shrink(frame, max_side or self.max_side)
+        rows = self._detect(small).copy()
+        rows[:, :14] /= scale
         faces = []
-        for r in rows if rows is not None else ():
+        for r in rows:
             x0, y0 = max(0, round(r[0])), max(0, round(r[1]))
             x1, y1 = min(w, round(r[0] + r[2])), min(h, round(r[1] + r[3]))
             if min(x1 - x0, y1 - y0) >= self.min_face:
                 faces.append(Face((x0, y0, x1 - x0, y1 - y0),
                                   r[4:14].reshape(5, 2).astype(np.float32), float(r[14])))
         return faces
+
+
+def shrink(frame: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """The frame scaled down (never up) to a longer side of at most `max_side`, and the scale."""
+    h, w = frame.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale == 1.0:
+        return frame, scale
+    return cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))),
+                      interpolation=cv2.INTER_AREA), scale

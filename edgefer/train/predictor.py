@@ -16,6 +16,8 @@ class CheckpointClassifier(FaceClassifier):
     """An edgefer checkpoint (a .pt file or run directory's best.pt) run by PyTorch in eval
     mode; `model` is the torch module itself (for hooks and gradients)."""
 
+    backend = "torch"
+
     def __init__(self, path: str | Path, threads: int | None = None,
                  flip_tta: bool = False) -> None:
         if threads is not None and threads < 1:

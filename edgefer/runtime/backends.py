@@ -1,0 +1,240 @@
+"""The inference engines behind `EmotionClassifier`, one per backend, each reading the model's
+`edgefer` metadata: onnxruntime (CPU, CUDA) and OpenCV DNN run .onnx files, OpenVINO runs
+.onnx files (QDQ int8 included) and its .xml IR, ncnn runs .ncnn.param files.
+
+OpenVINO and ncnn are optional extras, imported only when chosen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from edgefer.errors import EdgeferError, first_line, require
+from edgefer.modelmeta import KEY, ModelMeta
+
+BACKENDS = ("auto", "ort-cpu", "ort-cuda", "opencv", "openvino", "ncnn")
+# model file suffix -> format, and the backends that can run each format ("auto" first choice)
+FORMATS = {".onnx": "onnx", ".xml": "openvino", ".param": "ncnn"}
+FORMAT_BACKENDS = {"onnx": ("ort-cpu", "ort-cuda", "opencv", "openvino"),
+                   "openvino": ("openvino",), "ncnn": ("ncnn",)}
+
+
+def model_format(path: Path) -> str:
+    """onnx, openvino (.xml IR) or ncnn (.ncnn.param), from the file name."""
+    if path.suffix not in FORMATS:
+        raise EdgeferError(f"{path}: not a model file edgefer runs (.onnx, OpenVINO .xml or "
+                           "ncnn .param)")
+    return FORMATS[path.suffix]
+
+
+def check_backend(backend: str, fmt: str | None = None) -> None:
+    """EdgeferError for a backend we do not know, one this install cannot run, or one that
+    cannot run the model format `fmt`."""
+    if backend not in BACKENDS:
+        raise EdgeferError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == "ort-cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
+        raise EdgeferError("backend ort-cuda: this onnxruntime build has no CUDA provider "
+                           "(install onnxruntime-gpu)")
+    if backend in ("openvino", "ncnn"):
+        require(backend, backend)
+    if fmt is not None and backend != "auto" and backend not in FORMAT_BACKENDS[fmt]:
+        raise EdgeferError(f"backend {backend} cannot run {fmt} models: it runs "
+                           + ("ncnn .param files (edgefer export --format ncnn)"
+                              if backend == "ncnn" else "ONNX files"))
+
+
+class Engine:
+    """A loaded model: its metadata, its input shape per face (None where dynamic or unknown),
+    its output count, and `run` (preprocessed float32 batch -> probabilities)."""
+
+    backend: str
+    meta: ModelMeta
+    input_shape: list[int | None] | None = None
+    outputs: int | None = None
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+def open_engine(path: Path, backend: str = "auto", threads: int | None = None) -> Engine:
+    """The engine for `backend` (auto: the model format's own runtime) on `threads` threads."""
+    if not path.is_file():
+        raise EdgeferError(f"model not found: {path}")
+    if threads is not None and threads < 1:
+        raise EdgeferError(f"threads must be at least 1, not {threads}")
+    fmt = model_format(path)
+    check_backend(backend, fmt)
+    if backend == "auto":
+        backend = {"onnx": "auto", "openvino": "openvino", "ncnn": "ncnn"}[fmt]
+    if backend == "openvino":
+        return OpenVinoEngine(path, threads)
+    if backend == "ncnn":
+        return NcnnEngine(path, threads)
+    engine = OrtEngine(path, backend, threads)
+    return OpenCVEngine(path, engine, threads) if backend == "opencv" else engine
+
+
+def open_session(path: Path, backend: str = "ort-cpu",
+                 threads: int | None = None) -> ort.InferenceSession:
+    """An onnxruntime session on the backend's providers with `threads` intra-op threads."""
+    if not path.is_file():
+        raise EdgeferError(f"model not found: {path}")
+    check_backend(backend, "onnx")
+    providers = ["CPUExecutionProvider"]
+    if backend in ("auto", "ort-cuda") and \
+            "CUDAExecutionProvider" in ort.get_available_providers():
+        providers.insert(0, "CUDAExecutionProvider")
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), opts, providers=providers)
+    except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph/... types
+        raise EdgeferError(f"{path}: not a loadable ONNX model ({first_line(e)})") from None
+
+
+class OrtEngine(Engine):
+    """onnxruntime on the CPU, or CUDA where the build has it (backend auto or ort-cuda)."""
+
+    def __init__(self, path: Path, backend: str, threads: int | None) -> None:
+        self.session = open_session(path, backend, threads)
+        self.meta = ModelMeta.from_model(self.session.get_modelmeta().custom_metadata_map,
+                                         str(path))
+        self.backend = "ort-cuda" if "CUDAExecutionProvider" in self.session.get_providers() \
+            else "ort-cpu"
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(outputs) < 1:
+            raise EdgeferError(f"{path}: expected one input and an output")
+        self.input_name = inputs[0].name
+        self.input_shape = [d if isinstance(d, int) else None for d in inputs[0].shape[1:]]
+        n_out = outputs[0].shape[-1]
+        self.outputs = n_out if isinstance(n_out, int) else None
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: x})[0]
+
+
+class OpenCVEngine(Engine):
+    """OpenCV DNN for fp32 models only: OpenCV 5's DNN silently mis-runs int8 QDQ graphs
+    (the metadata and signature come from onnxruntime's reading of the same file)."""
+
+    backend = "opencv"
+
+    def __init__(self, path: Path, described: OrtEngine, threads: int | None) -> None:
+        import cv2
+
+        self.meta, self.input_shape = described.meta, described.input_shape
+        self.outputs = described.outputs
+        if self.meta.precision != "fp32":
+            raise EdgeferError(f"{path}: the opencv backend runs fp32 models only; OpenCV's DNN "
+                               "gives wrong results for int8 QDQ models: use ort-cpu")
+        if threads:
+            cv2.setNumThreads(threads)
+        try:
+            self.net = cv2.dnn.readNetFromONNX(str(path))
+        except cv2.error as e:
+            raise EdgeferError(f"{path}: OpenCV DNN cannot load it ({first_line(e)})") from None
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        self.net.setInput(x)
+        return np.asarray(self.net.forward(), np.float32).reshape(len(x), -1)
+
+
+class OpenVinoEngine(Engine):
+    """OpenVINO on the CPU, latency-tuned: an .onnx file read directly (QDQ int8 runs as int8)
+    or an .xml IR from `edgefer export --format openvino`; the metadata travels inside both."""
+
+    backend = "openvino"
+
+    def __init__(self, path: Path, threads: int | None) -> None:
+        import openvino as ov
+
+        core = ov.Core()
+        try:
+            model = core.read_model(str(path))
+        except Exception as e:  # openvino raises RuntimeError subclasses of its own
+            raise EdgeferError(f"{path}: OpenVINO cannot read it ({first_line(e)})") from None
+        if not model.has_rt_info(["framework", KEY]):
+            raise EdgeferError(f"{path}: no '{KEY}' metadata: not an edgefer model "
+                               "(export one with `edgefer export`)")
+        self.meta = ModelMeta.from_json(model.get_rt_info(["framework", KEY]).astype(str),
+                                        str(path))
+        if len(model.inputs) != 1:
+            raise EdgeferError(f"{path}: expected one input and an output")
+        self.input_shape = [d.get_length() if d.is_static else None
+                            for d in list(model.inputs[0].get_partial_shape())[1:]]
+        last = model.outputs[0].get_partial_shape()[-1]
+        self.outputs = last.get_length() if last.is_static else None
+        config = {"PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        try:
+            self.request = core.compile_model(model, "CPU", config).create_infer_request()
+        except Exception as e:
+            raise EdgeferError(f"{path}: OpenVINO cannot compile it ({first_line(e)})") from None
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return self.request.infer({0: x})[0].copy()
+
+
+class NcnnEngine(Engine):
+    """ncnn on the CPU: NAME.ncnn.param and NAME.ncnn.bin from `edgefer export --format ncnn`,
+    the metadata in NAME.ncnn.json beside them. ncnn takes one face per call: a batch is a loop.
+    """
+
+    backend = "ncnn"
+
+    def __init__(self, path: Path, threads: int | None) -> None:
+        import ncnn
+
+        stem = path.name.removesuffix(".param")
+        weights, described = path.with_name(stem + ".bin"), path.with_name(stem + ".json")
+        for f in (weights, described):
+            if not f.is_file():
+                raise EdgeferError(f"{path}: {f.name} is missing beside it (an ncnn model is "
+                                   f"the .param, .bin and .json from edgefer export)")
+        self.meta = ModelMeta.from_json(described.read_text(), str(described))
+        if self.meta.preprocess.layout != "NCHW":
+            raise EdgeferError(f"{path}: ncnn models take NCHW input")
+        self.input_name, self.output_name = _ncnn_blobs(path)
+        self.net = ncnn.Net()
+        self.net.opt.use_vulkan_compute = False
+        if threads:
+            self.net.opt.num_threads = threads
+        if self.net.load_param(str(path)) != 0 or self.net.load_model(str(weights)) != 0:
+            raise EdgeferError(f"{path}: ncnn cannot load it (a corrupt .param or .bin)")
+        h, w = self.meta.preprocess.size
+        probe = self.run(np.zeros((1, self.meta.preprocess.channels, h, w), np.float32))
+        self.outputs = probe.shape[1]
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        import ncnn
+
+        out = []
+        for face in np.ascontiguousarray(x, np.float32):
+            with self.net.create_extractor() as ex:
+                ex.input(self.input_name, ncnn.Mat(face))
+                status, probs = ex.extract(self.output_name)
+                if status != 0:
+                    raise EdgeferError("ncnn failed to run the model")
+                out.append(np.array(probs, np.float32).reshape(-1))
+        return np.stack(out) if out else np.zeros((0, len(self.meta.labels)), np.float32)
+
+
+def _ncnn_blobs(path: Path) -> tuple[str, str]:
+    """The input blob (the Input layer's) and output blob (the last layer's) of a .param file."""
+    try:
+        lines = [ln.split() for ln in path.read_text().splitlines()[2:] if ln.strip()]
+        inputs = [ln[4 + int(ln[2])] for ln in lines if ln[0] == "Input"]
+        last = lines[-1]
+        output = last[4 + int(last[2]) + int(last[3]) - 1]
+    except (UnicodeDecodeError, IndexError, ValueError):
+        raise EdgeferError(f"{path}: not an ncnn .param file") from None
+    if len(inputs) != 1:
+        raise EdgeferError(f"{path}: expected one input and an output")
+    return inputs[0], output

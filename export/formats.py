@@ -1,0 +1,87 @@
+"""Convert an exported edgefer ONNX file to the other runtimes' formats, metadata included:
+OpenVINO IR (`openvino`: NAME.xml + NAME.bin, the metadata inside the .xml; a QDQ int8 file
+stays int8) and ncnn (`pnnx`: NAME.ncnn.param + NAME.ncnn.bin with fp16 weights, the metadata
+in NAME.ncnn.json; pip's ncnn has no int8 calibration tools, so ncnn is converted from fp32).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from edgefer.atomic import atomic_write_text
+from edgefer.errors import EdgeferError, first_line, require
+from edgefer.modelmeta import KEY, ModelMeta
+
+FORMATS = ("onnx", "openvino", "ncnn")
+# what each extra format is converted from: the ONNX files of these precisions
+SOURCES = {"openvino": ("fp32", "int8"), "ncnn": ("fp32",)}
+FILES = {"openvino": (".xml", ".bin"), "ncnn": (".ncnn.param", ".ncnn.bin", ".ncnn.json")}
+
+
+def check_formats(formats: list[str]) -> None:
+    """EdgeferError for an unknown format or a missing converter, before any work starts."""
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise EdgeferError(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}")
+    if "openvino" in formats:
+        require("openvino", "openvino")
+    if "ncnn" in formats:
+        require("pnnx", "ncnn")
+
+
+def converted_files(model: Path, fmt: str) -> list[Path]:
+    """The files `convert` writes for the ONNX file `model` (model.onnx -> model.xml, ...);
+    the first one is what the runtime opens."""
+    stem = model.name.removesuffix(".onnx")
+    return [model.with_name(stem + suffix) for suffix in FILES[fmt]]
+
+
+def convert(fmt: str, model: Path, meta: ModelMeta, out: Path) -> Path:
+    """Write `model` (an edgefer ONNX file) in `fmt` into directory `out` with `meta`; returns
+    the file the runtime opens."""
+    files = [out / f.name for f in converted_files(model, fmt)]
+    if fmt == "openvino":
+        _to_openvino(model, meta, files[0])
+    elif fmt == "ncnn":
+        _to_ncnn(model, meta, *files)
+    else:
+        raise EdgeferError(f"cannot convert to {fmt!r}")
+    return files[0]
+
+
+def _to_openvino(model: Path, meta: ModelMeta, xml: Path) -> None:
+    import openvino as ov
+
+    try:
+        ir = ov.Core().read_model(str(model))
+    except Exception as e:  # openvino's own RuntimeError types
+        raise EdgeferError(f"OpenVINO cannot convert {model}: {first_line(e)}") from None
+    ir.set_rt_info(meta.to_json(), ["framework", KEY])  # where OpenVINO keeps ONNX metadata
+    ov.save_model(ir, str(xml), compress_to_fp16=False)
+
+
+def _to_ncnn(model: Path, meta: ModelMeta, param: Path, weights: Path, described: Path) -> None:
+    from pnnx import EXEC_PATH
+
+    if meta.preprocess.layout != "NCHW":
+        raise EdgeferError(f"{model}: ncnn export needs an NCHW model")
+    h, w = meta.preprocess.size
+    with tempfile.TemporaryDirectory(prefix=".pnnx-", dir=param.parent) as tmp:
+        work = Path(tmp)
+        shutil.copyfile(model, work / "in.onnx")  # pnnx writes its side files beside the input
+        done = subprocess.run(
+            [EXEC_PATH, "in.onnx", f"inputshape=[1,{meta.preprocess.channels},{h},{w}]",
+             "fp16=1", "ncnnparam=out.param", "ncnnbin=out.bin", "ncnnpy=out_ncnn.py",
+             "pnnxparam=out.pnnx.param", "pnnxbin=out.pnnx.bin", "pnnxpy=out_pnnx.py",
+             "pnnxonnx=out.pnnx.onnx"],
+            cwd=work, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not (work / "out.param").is_file():
+            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise EdgeferError(f"pnnx could not convert {model} to ncnn: {last[0][:200]}")
+        shutil.move(work / "out.param", param)
+        shutil.move(work / "out.bin", weights)
+    atomic_write_text(described, replace(meta, precision="fp16").to_json() + "\n")
