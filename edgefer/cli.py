@@ -305,6 +305,13 @@ def detect(
     reconnect: Annotated[int, typer.Option(
         help="Camera/stream: times to reopen a source that stops sending frames.")] = 0,
     flip_tta: FlipOpt = False,
+    detect_every: Annotated[int | None, typer.Option(
+        metavar="N", help="Video and cameras: run the face detector on every Nth frame, "
+                          "tracked boxes carried forward in between (default 5; 1 = every "
+                          "frame). Still images are always detected.")] = None,
+    detector_engine: Annotated[str, typer.Option(
+        help="Run YuNet through onnxruntime (ort) or OpenCV (opencv): the same faces.")]
+        = "ort",
 ) -> None:
     """Detect faces and classify their emotions in images, video, streams or a camera."""
     from edgefer.runtime.recognizer import Recognizer
@@ -317,7 +324,8 @@ def detect(
     frames = FrameSource(source, camera, reconnect, on_skip=_warn)  # a missing camera fails first
     recognizer = Recognizer(model, detector, backend=backend, threads=threads,
                             det_size=det_size, min_face=min_face, score=score, margin=margin,
-                            align=align, smoothing=smoothing, flip_tta=flip_tta)
+                            align=align, smoothing=smoothing, flip_tta=flip_tta,
+                            detect_every=detect_every, detector_engine=detector_engine)
     count = _detect_loop(recognizer.stream(frames, max_frames), frames, as_json, save, show)
     if save is not None:
         console.print(f"saved {count} annotated frame(s) to {save}")

@@ -9,7 +9,9 @@
 #
 #   benchmarks/arm64/run.sh            # or: make arm64-check
 #   env: ARM64_ROOT (cache, default ~/.cache/edgefer/arm64), N_FACES (500), PYTHON (x86 python),
-#        EDGEFER_DATA, EDGEFER_DETECTOR, PHOTO, MODEL (default: the shipped int8 model)
+#        EDGEFER_DATA, EDGEFER_DETECTOR, PHOTO, MODEL (default: the shipped int8 model),
+#        BACKENDS (optional backends also compared, default "openvino ncnn": each runs its
+#        shipped model where an aarch64 wheel exists, and is reported as skipped where not)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 ROOT=${ARM64_ROOT:-$HOME/.cache/edgefer/arm64}
@@ -21,7 +23,9 @@ export EDGEFER_DETECTOR=${EDGEFER_DETECTOR:-$SHARED/models/face_detection_yunet_
 PHOTO=${PHOTO:-$SHARED/models/testdata/astronaut.png}
 MODEL=${MODEL:-$REPO/edgefer/assets/edge-s.int8.onnx}
 OUT=${OUT:-$REPO/runs/arm64}
-# Debian bookworm's Python 3.11 and the shared libraries it and the wheels link against.
+BACKENDS=${BACKENDS:-openvino ncnn}
+# Debian bookworm's Python 3.11 and the shared libraries it and the wheels link against
+# (glibc 2.36: openvino's aarch64 wheels need manylinux_2_35).
 DEBS="python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 libgcc-s1 libstdc++6
  gcc-12-base zlib1g libexpat1 libssl3 libffi8 libbz2-1.0 liblzma5 libsqlite3-0 libncursesw6
  libtinfo6 libreadline8 libuuid1 libcrypt1 libdb5.3 libnsl2 libtirpc3 libgdbm6"
@@ -82,13 +86,29 @@ if [ ! -f "$ROOT/site/.complete" ]; then
     numpy onnxruntime opencv-python-headless typer rich
   touch "$ROOT/site/.complete"
 fi
+for backend in $BACKENDS; do  # the optional backends' aarch64 wheels, each in its own dir
+  if [ ! -f "$ROOT/site-$backend/.complete" ] && [ ! -f "$ROOT/site-$backend/.none" ]; then
+    say "aarch64 wheel for $backend -> $ROOT/site-$backend"
+    rm -rf "$ROOT/site-$backend"
+    if PIP_CONFIG_FILE=/dev/null "$PYTHON" -m pip install --quiet --disable-pip-version-check \
+        --target "$ROOT/site-$backend" --platform manylinux_2_36_aarch64 \
+        --platform manylinux_2_35_aarch64 --platform manylinux_2_31_aarch64 \
+        --platform manylinux_2_28_aarch64 --platform manylinux_2_17_aarch64 \
+        --platform manylinux2014_aarch64 --python-version 3.11 \
+        --implementation cp --only-binary=:all: -c "$REPO/constraints.txt" "$backend"; then
+      touch "$ROOT/site-$backend/.complete"
+    else
+      mkdir -p "$ROOT/site-$backend" && touch "$ROOT/site-$backend/.none"
+    fi
+  fi
+done
 
 # The aarch64 interpreter, as a wrapper script: with no binfmt_misc an aarch64 program cannot
 # exec another aarch64 binary, so anything that starts Python must start this script instead.
 cat > "$ROOT/python" <<WRAP
 #!/usr/bin/env bash
 export QEMU_LD_PREFIX="$ROOT/sysroot" QEMU_CPU=\${QEMU_CPU:-cortex-a76}
-export PYTHONPATH="$ROOT/site:$REPO" PYTHONNOUSERSITE=1
+export PYTHONPATH="$ROOT/site:$REPO\${EXTRA_SITE:+:\$EXTRA_SITE}" PYTHONNOUSERSITE=1
 exec qemu-aarch64-static "$ROOT/sysroot/usr/bin/python3.11" "\$@"
 WRAP
 chmod +x "$ROOT/python"
@@ -109,6 +129,18 @@ say "edgefer evaluate on the first $N_FACES PrivateTest faces: aarch64 vs x86"
   --predictions "$OUT/test.aarch64.csv"
 "$PYTHON" -m edgefer evaluate "$MODEL" --split test --limit "$N_FACES" \
   --predictions "$OUT/test.x86_64.csv" > /dev/null
+
+for backend in $BACKENDS; do
+  if [ -f "$ROOT/site-$backend/.none" ]; then
+    say "$backend: no aarch64 wheel on PyPI for Python 3.11: skipped"
+    continue
+  fi
+  say "edgefer evaluate --backend $backend on the first $N_FACES PrivateTest faces: aarch64 vs x86"
+  EXTRA_SITE="$ROOT/site-$backend" "$ARM" -m edgefer evaluate --backend "$backend" --split test \
+    --limit "$N_FACES" --predictions "$OUT/test.aarch64.$backend.csv"
+  "$PYTHON" -m edgefer evaluate --backend "$backend" --split test --limit "$N_FACES" \
+    --predictions "$OUT/test.x86_64.$backend.csv" > /dev/null
+done
 
 say "comparison"
 "$PYTHON" "$REPO/benchmarks/arm64/compare.py" "$OUT"

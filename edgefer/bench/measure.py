@@ -29,6 +29,16 @@ def rss_mb() -> float:
     return peak_rss_mb()
 
 
+def model_bytes(path: Path) -> int:
+    """A model's size on disk: every file of it (ncnn: .param, .bin, .json; OpenVINO: .xml,
+    .bin)."""
+    if path.suffix in (".param", ".xml"):
+        stem = path.name.removesuffix(path.suffix)
+        return sum(p.stat().st_size for p in path.parent.glob(f"{stem}.*")
+                   if p.name.removeprefix(stem + ".") in ("param", "bin", "json", "xml"))
+    return path.stat().st_size
+
+
 def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list[int],
                       batches: list[int], runs: int, detector: Path | None) -> CandidateResult:
     """All figures of one candidate; runs in a child process so memory is its own."""
@@ -64,6 +74,6 @@ def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list
             latency.append(LatencyEntry(**asdict(lat), threads=t, batch=b,
                                         faces_per_s=b * 1000 / lat.p50))
     return CandidateResult(c.name, c.backend, c.precision, c.kind, str(c.path),
-                           c.path.stat().st_size, load_ms, len(test), float(hits.mean()),
+                           model_bytes(c.path), load_ms, len(test), float(hits.mean()),
                            float(hits[unseen].mean()), model_mb, rss_mb(), peak_rss_mb(),
                            latency)

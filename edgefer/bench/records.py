@@ -44,13 +44,15 @@ class CandidateResult:
 
 @dataclass
 class PipelineSpeed:
-    """`edgefer detect` end to end on a composite video: median ms per stage and FPS."""
+    """`edgefer detect` end to end on a composite video at its default settings: mean ms
+    per frame for each stage, and FPS."""
 
     faces: int
     faces_found: float
     threads: int
     frames: int
     fps: float
+    detect_every: int
     decode_ms: float
     detect_ms: float
     classify_ms: float

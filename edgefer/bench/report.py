@@ -27,11 +27,13 @@ def rows(results: BenchResults) -> list[list[str]]:
 
 
 def pipeline_rows(results: BenchResults) -> list[list[str]]:
-    return [[str(p.faces), str(p.threads), f"{p.decode_ms:.2f}", f"{p.detect_ms:.2f}",
-             f"{p.classify_ms:.2f}", f"{p.fps:.1f}"] for p in results.pipeline]
+    return [[str(p.faces), str(p.threads), str(p.detect_every), f"{p.decode_ms:.2f}",
+             f"{p.detect_ms:.2f}", f"{p.classify_ms:.2f}", f"{p.fps:.1f}"]
+            for p in results.pipeline]
 
 
-PIPELINE_HEADER = ("faces", "threads", "decode ms", "detect ms", "classify ms", "FPS")
+PIPELINE_HEADER = ("faces", "threads", "detect every", "decode ms", "detect ms", "classify ms",
+                   "FPS")
 
 
 def tables(results: BenchResults) -> list[Table]:
@@ -41,7 +43,8 @@ def tables(results: BenchResults) -> list[Table]:
         main.add_column(h, justify="left" if h in ("model", "backend") else "right")
     for row in rows(results):
         main.add_row(*row)
-    pipe = Table(title="edgefer detect end to end, 640x480 video")
+    pipe = Table(title="edgefer detect end to end, 640x480 video, default settings (ms: mean "
+                       "per frame)")
     for h in PIPELINE_HEADER:
         pipe.add_column(h, justify="right")
     for row in pipeline_rows(results):

@@ -1,5 +1,6 @@
-"""Stable face ids across video frames (greedy IoU matching) and per-track smoothing of the
-emotion probabilities (exponential moving average), so labels do not flicker."""
+"""Stable face ids across video frames (greedy IoU matching), per-track smoothing of the
+emotion probabilities (exponential moving average), so labels do not flicker, and boxes
+carried forward between detections at each track's velocity."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgefer.errors import EdgeferError
+from edgefer.runtime.face_detector import Face
 from edgefer.runtime.results import FaceResult
 
 
@@ -30,11 +32,36 @@ def check_smoothing(smoothing: float) -> None:
 class _Track:
     box: tuple[int, int, int, int]
     probs: np.ndarray
+    seen: FaceResult  # the last detection
+    frame: int  # the frame it was detected in
+    velocity: np.ndarray  # (x, y) pixels per frame between the last two detections
     missed: int = 0
+
+    def detected(self, face: FaceResult, frame: int) -> None:
+        """Take a new detection of this track, estimating the velocity from the last one."""
+        self.velocity = np.subtract(face.box[:2], self.seen.box[:2]) / (frame - self.frame)
+        self.seen, self.frame = face, frame
+
+    def carried(self, frame: int, width: int, height: int) -> Face | None:
+        """The last detection (box and landmarks) moved on to `frame` at the track's
+        velocity, clipped to the image; None once it has left it. The size is kept: sizes
+        extrapolated from two detections were noisier than the change they followed."""
+        dx, dy = self.velocity * (frame - self.frame)
+        x, y, w, h = self.seen.box
+        x0, y0 = max(0, round(x + dx)), max(0, round(y + dy))
+        x1, y1 = min(width, round(x + dx + w)), min(height, round(y + dy + h))
+        if x1 <= x0 or y1 <= y0:
+            return None
+        landmarks = self.seen.landmarks + np.float32([dx, dy])
+        return Face((x0, y0, x1 - x0, y1 - y0), landmarks, self.seen.score)
 
 
 class Tracker:
-    """Assigns track ids and smooths probabilities: p = s * p_prev + (1 - s) * p_now."""
+    """Assigns track ids and smooths probabilities: p = s * p_prev + (1 - s) * p_now.
+
+    Between detections, `carry` gives each live track's box moved on at its velocity (from
+    its last two detections); faces classified there go back through `update` with their ids.
+    """
 
     def __init__(self, labels: list[str], smoothing: float = 0.6, iou_threshold: float = 0.3,
                  max_missed: int = 15) -> None:
@@ -43,28 +70,36 @@ class Tracker:
         self.iou_threshold, self.max_missed = iou_threshold, max_missed
         self.tracks: dict[int, _Track] = {}
         self._next_id = 0
+        self.frame = -1  # index of the last update
 
-    def update(self, faces: list[FaceResult]) -> list[FaceResult]:
-        """Give each face a track id and smoothed probabilities (faces are updated in place)."""
-        pairs = sorted(((iou(t.box, f.box), tid, i) for tid, t in self.tracks.items()
-                        for i, f in enumerate(faces)), reverse=True)
-        assigned: dict[int, int] = {}
-        used: set[int] = set()
-        for overlap, tid, i in pairs:
-            if overlap < self.iou_threshold:
-                break
-            if tid not in used and i not in assigned:
-                assigned[i], used = tid, used | {tid}
+    def carry(self, width: int, height: int) -> dict[int, Face]:
+        """Boxes for the next frame (`width` x `height`) without detecting: each track seen
+        in the last update, moved on at its velocity, by track id."""
+        faces = {tid: t.carried(self.frame + 1, width, height)
+                 for tid, t in self.tracks.items() if t.missed == 0}
+        return {tid: f for tid, f in faces.items() if f is not None}
+
+    def update(self, faces: list[FaceResult],
+               track_ids: list[int] | None = None) -> list[FaceResult]:
+        """Give each face a track id and smoothed probabilities (faces are updated in place).
+
+        Faces are detections, matched to tracks by IoU, unless `track_ids` says which track
+        each one is (faces at boxes from `carry`)."""
+        self.frame += 1
+        assigned = self._match(faces) if track_ids is None else dict(enumerate(track_ids))
         for i, face in enumerate(faces):
             now = np.array([face.probs[k] for k in self.labels])
             if i in assigned:
                 track = self.tracks[assigned[i]]
                 track.probs = self.smoothing * track.probs + (1 - self.smoothing) * now
                 track.box, track.missed = face.box, 0
+                if track_ids is None:
+                    track.detected(face, self.frame)
                 face.track_id = assigned[i]
             else:
                 face.track_id = self._next_id
-                self.tracks[self._next_id] = _Track(face.box, now)
+                self.tracks[self._next_id] = _Track(face.box, now, face, self.frame,
+                                                    np.zeros(2))
                 self._next_id += 1
                 track = self.tracks[face.track_id]
             k = int(track.probs.argmax())
@@ -75,3 +110,16 @@ class Tracker:
             if self.tracks[tid].missed > self.max_missed:
                 del self.tracks[tid]
         return faces
+
+    def _match(self, faces: list[FaceResult]) -> dict[int, int]:
+        """Greedy IoU matching: face index -> track id."""
+        pairs = sorted(((iou(t.box, f.box), tid, i) for tid, t in self.tracks.items()
+                        for i, f in enumerate(faces)), reverse=True)
+        assigned: dict[int, int] = {}
+        used: set[int] = set()
+        for overlap, tid, i in pairs:
+            if overlap < self.iou_threshold:
+                break
+            if tid not in used and i not in assigned:
+                assigned[i], used = tid, used | {tid}
+        return assigned

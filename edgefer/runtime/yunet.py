@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from edgefer.errors import EdgeferError, first_line
+from edgefer.runtime.backends import session_options
 
 STRIDES = (8, 16, 32)
 OUTPUTS = [f"{kind}_{s}" for kind in ("cls", "obj", "bbox", "kps") for s in STRIDES]
@@ -31,13 +32,9 @@ class OrtYuNet:
                  threads: int | None = None) -> None:
         self.score_threshold, self.nms_threshold, self.top_k = (score_threshold,
                                                                 nms_threshold, top_k)
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(free_sizes(path.read_bytes()), opts,
+            self.session = ort.InferenceSession(free_sizes(path.read_bytes()),
+                                                session_options(threads, spinning=False),
                                                 providers=["CPUExecutionProvider"])
         except Exception as e:  # ValueError from free_sizes, onnxruntime's own Fail/... types
             raise EdgeferError(f"{path}: not a YuNet face detector model "

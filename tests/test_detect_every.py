@@ -1,0 +1,93 @@
+"""Detecting on every Nth video frame: boxes carried at the tracks' velocity in between."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from helpers import face_result, mjpg_video
+
+from edgefer import EdgeferError, Recognizer
+from edgefer.runtime.pipeline import EmotionPipeline
+from edgefer.runtime.tracker import Tracker
+
+FRAMES = 16
+VELOCITY = (3, 1)  # px per frame of the first face; the second moves at (-2, 0)
+
+
+@pytest.fixture(scope="module")
+def clip(photo, tmp_path_factory):
+    """Two copies of the astronaut's face moving at constant velocities over a gray wall."""
+    face = cv2.imread(str(photo))[20:220, 130:320]
+    frames = []
+    for t in range(FRAMES):
+        frame = np.full((480, 640, 3), 120, np.uint8)
+        for x, y in ((40 + VELOCITY[0] * t, 60 + VELOCITY[1] * t), (420 - 2 * t, 240)):
+            frame[y:y + face.shape[0], x:x + face.shape[1]] = face
+        frames.append(frame)
+    path = tmp_path_factory.mktemp("clip") / "clip.avi"
+    mjpg_video(path, frames)
+    return path
+
+
+@pytest.fixture(scope="module")
+def every_frame(yunet):
+    return Recognizer(detector=yunet, detect_every=1)
+
+
+def boxes(results) -> list[list[tuple[int, int, int, int]]]:
+    return [[f.box for f in sorted(r.faces, key=lambda f: f.track_id)] for r in results]
+
+
+def test_tracker_carries_boxes_at_constant_velocity():
+    tracker = Tracker(["a", "b"])
+    for t in range(10):
+        truth = (100 + 4 * t, 200 - 2 * t, 80, 90)
+        if t % 3 == 0:
+            tracker.update([face_result(truth, {"a": 0.9, "b": 0.1})])
+        else:
+            carried = tracker.carry(640, 480)
+            expected = truth if t > 3 else (100, 200, 80, 90)  # no velocity before 2 detections
+            assert carried[0].box == expected
+            tracker.update([face_result(carried[0].box, {"a": 0.9, "b": 0.1})], list(carried))
+
+
+def test_carried_boxes_follow_moving_faces_with_stable_ids(yunet, clip, every_frame):
+    detected = list(every_frame(clip))
+    carried = list(Recognizer(detector=yunet, detect_every=4)(clip))
+    assert [len(r.faces) for r in carried] == [2] * FRAMES
+    assert {tuple(sorted(f.track_id for f in r.faces)) for r in carried} == {(0, 1)}
+    left = [min(r.faces, key=lambda f: f.box[0]).track_id for r in carried]
+    assert left == [0] * FRAMES  # ids hold across the frames in between detections
+    # the true path: the known velocities through the per-frame detections' mean offset
+    t = np.arange(FRAMES)[:, None, None]
+    step = t * np.array([VELOCITY, (-2, 0)])
+    centres = {n: np.array(boxes(r))[..., :2] + np.array(boxes(r))[..., 2:] / 2
+               for n, r in ((1, detected), (4, carried))}
+    path = (centres[1] - step).mean(axis=0) + step
+    error = {n: np.abs(c - path)[4:].max() for n, c in centres.items()}  # velocity known
+    assert error[4] <= 5, error
+
+
+def test_detect_every_1_is_detection_on_every_frame(yunet, clip, every_frame):
+    pipeline = EmotionPipeline(every_frame.classifier, every_frame.detector)
+    tracker = Tracker(every_frame.labels)
+    expected = [tracker.update(pipeline(r.image).faces) for r in every_frame(clip)]
+    got = [r.faces for r in every_frame(clip)]
+    assert [[f.to_json() for f in faces] for faces in got] == \
+        [[f.to_json() for f in faces] for faces in expected]
+
+
+def test_still_images_ignore_detect_every(yunet, photo, every_frame):
+    images = [cv2.imread(str(photo))] * 3
+    sparse = Recognizer(detector=yunet, detect_every=3)(images)
+    assert [[f.to_json() for f in r.faces] for r in sparse] == \
+        [[f.to_json() for f in r.faces] for r in every_frame(images)]
+    assert all(len(r.faces) == 1 for r in sparse)
+
+
+@pytest.mark.parametrize("value", [0, -2])
+def test_bad_detect_every_is_one_line_error(value):
+    with pytest.raises(EdgeferError, match="detect_every must be at least 1") as e:
+        Recognizer(detect_every=value)
+    assert "\n" not in str(e.value)
