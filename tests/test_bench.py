@@ -36,8 +36,6 @@ def test_quick_bench(trained_run, exported, fer_path, yunet, tmp_path):
     assert all(e["p50_vs_ref"] == 1 for e in int8["latency"])
     torch_row = next(r for r in results["models"] if r["backend"] == "torch")
     assert abs(torch_row["accuracy"] - fp32["accuracy"]) <= 1 / 500  # same network, torch and ORT
-    single = next(e for e in fp32["latency"] if e["batch"] == 1)
-    assert single["p50_vs_ref"] > 1  # int8 is faster than fp32 here
     assert results["pipeline"][0]["faces_found"] == 1 and results["pipeline"][0]["fps"] > 0
     assert "| model | backend |" in (tmp_path / "bench.md").read_text()
     img = cv2.imread(str(tmp_path / "bench.png"))
