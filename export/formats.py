@@ -15,11 +15,17 @@ from pathlib import Path
 from edgefer.atomic import atomic_write_text
 from edgefer.errors import EdgeferError, first_line, require
 from edgefer.modelmeta import KEY, ModelMeta
+from edgefer.runtime.backends import model_files
 
 FORMATS = ("onnx", "openvino", "ncnn")
 # what each extra format is converted from: the ONNX files of these precisions
 SOURCES = {"openvino": ("fp32", "int8"), "ncnn": ("fp32",)}
-FILES = {"openvino": (".xml", ".bin"), "ncnn": (".ncnn.param", ".ncnn.bin", ".ncnn.json")}
+TARGETS = {"openvino": ".xml", "ncnn": ".ncnn.param"}  # the file each format's runtime opens
+
+
+def converted_precision(fmt: str, precision: str) -> str:
+    """The precision a conversion to `fmt` stores: ncnn keeps fp16 weights."""
+    return "fp16" if fmt == "ncnn" else precision
 
 
 def check_formats(formats: list[str]) -> None:
@@ -36,8 +42,7 @@ def check_formats(formats: list[str]) -> None:
 def converted_files(model: Path, fmt: str) -> list[Path]:
     """The files `convert` writes for the ONNX file `model` (model.onnx -> model.xml, ...);
     the first one is what the runtime opens."""
-    stem = model.name.removesuffix(".onnx")
-    return [model.with_name(stem + suffix) for suffix in FILES[fmt]]
+    return model_files(model.with_name(model.name.removesuffix(".onnx") + TARGETS[fmt]))
 
 
 def convert(fmt: str, model: Path, meta: ModelMeta, out: Path) -> Path:
@@ -84,4 +89,5 @@ def _to_ncnn(model: Path, meta: ModelMeta, param: Path, weights: Path, described
             raise EdgeferError(f"pnnx could not convert {model} to ncnn: {last[0][:200]}")
         shutil.move(work / "out.param", param)
         shutil.move(work / "out.bin", weights)
-    atomic_write_text(described, replace(meta, precision="fp16").to_json() + "\n")
+    ncnn_meta = replace(meta, precision=converted_precision("ncnn", meta.precision))
+    atomic_write_text(described, ncnn_meta.to_json() + "\n")

@@ -18,7 +18,13 @@ from edgefer.atomic import atomic_write_text
 from edgefer.bench.latency import measure_latency
 from edgefer.data import FaceSet, load_faces
 from edgefer.errors import EdgeferError
-from edgefer.export.formats import SOURCES, check_formats, convert, converted_files
+from edgefer.export.formats import (
+    SOURCES,
+    check_formats,
+    convert,
+    converted_files,
+    converted_precision,
+)
 from edgefer.export.metadata import write_with_metadata
 from edgefer.export.quantize import ACTIVATION_TYPES, CALIB_METHODS, calibration_set, quantize_int8
 from edgefer.export.report import (
@@ -32,6 +38,7 @@ from edgefer.export.to_onnx import export_fp32, torch_max_diff
 from edgefer.modelmeta import ModelMeta
 from edgefer.models import count_macs, count_params
 from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.backends import model_files
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 FP32_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model.int8.onnx", "export_report.json"
@@ -170,9 +177,9 @@ def _convert_and_measure(fmt: str, model: Path, meta: ModelMeta, twin: dict, x: 
     path = convert(fmt, model, meta, staging)
     figures, probs = _measure(path, x, splits, unseen, opts.latency_runs)
     final = convert(fmt, model, replace(meta, metrics=_metrics(figures)), done)
-    precision = EmotionClassifier(final).meta.precision
+    precision = converted_precision(fmt, meta.precision)
     agreement = {s: float((probs[s].argmax(1) == twin[s].argmax(1)).mean()) for s in probs}
-    size = sum(f.stat().st_size for f in converted_files(final.with_name(model.name), fmt))
+    size = sum(f.stat().st_size for f in model_files(final))
     return f"{fmt} {precision}", FormatFigures(
         size, figures.val_acc, figures.test_acc, figures.test_unseen_acc,
         figures.latency_ms_1thread_b1, str(final), fmt, model.name, agreement)

@@ -26,7 +26,7 @@ class ModelFigures:
     file: str | None = None  # None when the file was measured but not kept (int8 gate)
 
     @classmethod
-    def from_dict(cls, d: dict) -> ModelFigures:
+    def from_dict(cls, d: dict) -> ModelFigures:  # also builds the subclass FormatFigures
         return cls(**{**d, "latency_ms_1thread_b1": Latency(**d["latency_ms_1thread_b1"])})
 
 
@@ -37,10 +37,6 @@ class FormatFigures(ModelFigures):
     format: str = ""
     source: str = ""  # the ONNX file it was converted from
     agreement: dict[str, float] = field(default_factory=dict)  # top-1, with that file on ort
-
-    @classmethod
-    def from_dict(cls, d: dict) -> FormatFigures:
-        return cls(**{**d, "latency_ms_1thread_b1": Latency(**d["latency_ms_1thread_b1"])})
 
 
 @dataclass

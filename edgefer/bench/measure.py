@@ -14,6 +14,7 @@ from edgefer.bench.latency import measure_latency
 from edgefer.bench.records import CandidateResult, LatencyEntry
 from edgefer.bench.runners import Candidate, open_runner
 from edgefer.data import load_faces
+from edgefer.runtime.backends import MODEL_FILES, model_files
 
 
 def peak_rss_mb() -> float:
@@ -27,16 +28,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return peak_rss_mb()
-
-
-def model_bytes(path: Path) -> int:
-    """A model's size on disk: every file of it (ncnn: .param, .bin, .json; OpenVINO: .xml,
-    .bin)."""
-    if path.suffix in (".param", ".xml"):
-        stem = path.name.removesuffix(path.suffix)
-        return sum(p.stat().st_size for p in path.parent.glob(f"{stem}.*")
-                   if p.name.removeprefix(stem + ".") in ("param", "bin", "json", "xml"))
-    return path.stat().st_size
 
 
 def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list[int],
@@ -73,7 +64,8 @@ def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list
                                   warmup=max(5, runs // 10), blocks=5)
             latency.append(LatencyEntry(**asdict(lat), threads=t, batch=b,
                                         faces_per_s=b * 1000 / lat.p50))
+    files = model_files(c.path) if c.path.suffix in MODEL_FILES else [c.path]  # checkpoint
     return CandidateResult(c.name, c.backend, c.precision, c.kind, str(c.path),
-                           model_bytes(c.path), load_ms, len(test), float(hits.mean()),
-                           float(hits[unseen].mean()), model_mb, rss_mb(), peak_rss_mb(),
-                           latency)
+                           sum(f.stat().st_size for f in files), load_ms, len(test),
+                           float(hits.mean()), float(hits[unseen].mean()), model_mb, rss_mb(),
+                           peak_rss_mb(), latency)

@@ -19,6 +19,7 @@ from edgefer.bench.runners import Candidate, peer_candidates
 from edgefer.data import load_faces
 from edgefer.errors import EdgeferError, installed
 from edgefer.machine import machine_info
+from edgefer.modelmeta import ModelMeta
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.backends import BACKENDS, FORMAT_BACKENDS, check_backend, model_format
 
@@ -56,7 +57,9 @@ def plan(opts: BenchOptions, console: Console | None = None) -> list[Candidate]:
                                f"one of {', '.join(BACKENDS[1:])}")
         check_backend(b)
     for path in opts.models:
-        runnable = _backends(path, opts.quick)
+        meta = EmotionClassifier(path, backend="ort-cpu").meta \
+            if model_format(path) == "onnx" else None
+        runnable = _backends(path, meta, opts.quick)
         if opts.backends:
             runnable = [b for b in runnable if b in opts.backends]
         missing = [b for b in runnable if b in ("openvino", "ncnn") and not installed(b)]
@@ -65,7 +68,7 @@ def plan(opts: BenchOptions, console: Console | None = None) -> list[Candidate]:
                           f"(pip install 'edgefer[{','.join(missing)}]')", markup=False)
         runnable = [b for b in runnable if b not in missing]
         if runnable:
-            meta = EmotionClassifier(path, backend=runnable[0]).meta
+            meta = meta or EmotionClassifier(path, backend=runnable[0]).meta
             out += [Candidate(f"{meta.arch} {meta.precision}", path, b, "edgefer",
                               meta.precision) for b in runnable]
     if opts.checkpoint is not None:
@@ -77,16 +80,15 @@ def plan(opts: BenchOptions, console: Console | None = None) -> list[Candidate]:
     return out
 
 
-def _backends(path: Path, quick: bool) -> list[str]:
-    """The backends that can run a model file, by its format and precision: never OpenCV DNN
-    on int8 (it mis-runs QDQ), ort-cuda only where onnxruntime has CUDA."""
-    fmt = model_format(path)
-    if fmt != "onnx":
-        return list(FORMAT_BACKENDS[fmt])
+def _backends(path: Path, meta: ModelMeta | None, quick: bool) -> list[str]:
+    """The backends that can run a model file, by its format and (ONNX: `meta`'s) precision:
+    never OpenCV DNN on int8 (it mis-runs QDQ), ort-cuda only where onnxruntime has CUDA."""
+    if meta is None:
+        return list(FORMAT_BACKENDS[model_format(path)])
     out = ["ort-cpu", "openvino"]
     if "CUDAExecutionProvider" in ort.get_available_providers():
         out.append("ort-cuda")
-    if not quick and EmotionClassifier(path, backend="ort-cpu").meta.precision == "fp32":
+    if not quick and meta.precision == "fp32":
         out.append("opencv")
     return out
 

@@ -18,6 +18,8 @@ from edgefer.modelmeta import KEY, ModelMeta
 BACKENDS = ("auto", "ort-cpu", "ort-cuda", "opencv", "openvino", "ncnn")
 # model file suffix -> format, and the backends that can run each format ("auto" first choice)
 FORMATS = {".onnx": "onnx", ".xml": "openvino", ".param": "ncnn"}
+# the files of a model, by the suffix of the one the runtime opens (listed first)
+MODEL_FILES = {".onnx": (".onnx",), ".xml": (".xml", ".bin"), ".param": (".param", ".bin", ".json")}
 FORMAT_BACKENDS = {"onnx": ("ort-cpu", "ort-cuda", "opencv", "openvino"),
                    "openvino": ("openvino",), "ncnn": ("ncnn",)}
 
@@ -28,6 +30,14 @@ def model_format(path: Path) -> str:
         raise EdgeferError(f"{path}: not a model file edgefer runs (.onnx, OpenVINO .xml or "
                            "ncnn .param)")
     return FORMATS[path.suffix]
+
+
+def model_files(path: Path) -> list[Path]:
+    """Every file of a model, the one the runtime opens first (NAME.ncnn.param ->
+    NAME.ncnn.param, NAME.ncnn.bin, NAME.ncnn.json; NAME.xml -> NAME.xml, NAME.bin)."""
+    model_format(path)
+    stem = path.name.removesuffix(path.suffix)
+    return [path.with_name(stem + suffix) for suffix in MODEL_FILES[path.suffix]]
 
 
 def check_backend(backend: str, fmt: str | None = None) -> None:
@@ -202,8 +212,7 @@ class NcnnEngine(Engine):
     def __init__(self, path: Path, threads: int | None) -> None:
         import ncnn
 
-        stem = path.name.removesuffix(".param")
-        weights, described = path.with_name(stem + ".bin"), path.with_name(stem + ".json")
+        _, weights, described = model_files(path)
         for f in (weights, described):
             if not f.is_file():
                 raise EdgeferError(f"{path}: {f.name} is missing beside it (an ncnn model is "
