@@ -21,6 +21,7 @@ from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import default_model
 from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.pipeline import EmotionPipeline
+from edgefer.runtime.recognizer import VIDEO_DET_SIZE
 from edgefer.runtime.sources import FrameSource
 from edgefer.runtime.tracker import Tracker
 
@@ -35,7 +36,7 @@ def main() -> None:
     args = ap.parse_args()
     faces = load_faces(resolve_data(args.data)).split("test").images[PIPELINE_FACES]
     clf = EmotionClassifier(args.model or default_model())
-    pipeline = EmotionPipeline(clf, FaceDetector(args.detector))
+    pipeline = EmotionPipeline(clf, FaceDetector(args.detector, det_size=VIDEO_DET_SIZE))
     tracker = Tracker(clf.labels)
     print("| frames | RSS MB | median ms/frame |\n|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:

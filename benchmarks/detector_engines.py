@@ -34,11 +34,11 @@ from onnxruntime.quantization import (
 
 from edgefer.atomic import atomic_write_text
 from edgefer.bench.composite import composite_frame
-from edgefer.bench.recall import Scene, make_scenes, measure_recall
+from edgefer.bench.recall import FACE_SIZES, Scene, make_scenes, measure_recall
 from edgefer.data import FaceSet, load_faces, resolve_data
 from edgefer.machine import machine_info
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.face_detector import FaceDetector, resolve_detector, shrink
+from edgefer.runtime.face_detector import FaceDetector, rescale, resolve_detector
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.yunet import free_sizes, input_blob
 
@@ -67,7 +67,7 @@ class BlobReader(CalibrationDataReader):
 def calibration_blobs(train: FaceSet, det_sizes: tuple[int, ...]) -> list[np.ndarray]:
     """Recall-benchmark scenes of Training faces (another seed than the benchmark's), scaled
     to each detection size the way `FaceDetector` scales frames."""
-    return [input_blob(shrink(s.image, d)[0]) for s in make_scenes(train, seed=1)
+    return [input_blob(rescale(s.image, d)[0]) for s in make_scenes(train, seed=1)
             for d in det_sizes]
 
 
@@ -143,7 +143,8 @@ def report(timing: list[Timing], found: dict[str, dict[int, float]], n_scenes: i
                      + " | ".join(f"{ms[e]:.2f}" for e in ENGINES)
                      + f" | {ms['ort'] / ms['opencv']:.2f} | {ms['ort-int8'] / ms['ort']:.2f} |")
     lines += ["", f"**Recall** on the recall benchmark ({n_scenes} scenes, "
-              "`edgefer.bench.recall`, faces 24-256 px in 1600x900 photos) by detection size:",
+              f"`edgefer.bench.recall`, faces {FACE_SIZES[0]}-{FACE_SIZES[-1]} px in 1600x900 "
+              "photos) by detection size:",
               "", "| engine | " + " | ".join(f"det {d}" for d in RECALL_DET_SIZES) + " |",
               "|---|" + "---:|" * len(RECALL_DET_SIZES)]
     lines += [f"| {e} | " + " | ".join(f"{found[e][d]:.3f}" for d in RECALL_DET_SIZES) + " |"

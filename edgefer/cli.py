@@ -289,8 +289,9 @@ def detect(
     min_face: Annotated[int, typer.Option(help="Smallest face side in pixels.")] = 24,
     score: Annotated[float, typer.Option(help="Face detection score threshold.")] = 0.6,
     det_size: Annotated[int | None, typer.Option(
-        help="Longest side frames are scaled to for face detection (default: an image's own "
-             "size up to 1280, 320 for video and cameras).")] = None,
+        help="Longer side frames are scaled to (down or up) for one face detection pass "
+             "(default: images on a pyramid of sizes that finds faces from 64 px to the "
+             "whole image, 320 for video and cameras).")] = None,
     margin: Annotated[float, typer.Option(
         help="Crop margin around the face box, a share of its side (chosen on val).")] = 0.0,
     align: Annotated[bool, typer.Option(help="Rotate crops so the eyes are level.")] = True,

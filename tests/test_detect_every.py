@@ -9,6 +9,7 @@ from helpers import face_result, mjpg_video
 
 from edgefer import EdgeferError, Recognizer
 from edgefer.runtime.pipeline import EmotionPipeline
+from edgefer.runtime.recognizer import VIDEO_DET_SIZE
 from edgefer.runtime.tracker import Tracker
 
 FRAMES = 16
@@ -72,7 +73,8 @@ def test_carried_boxes_follow_moving_faces_with_stable_ids(yunet, clip, every_fr
 def test_detect_every_1_is_detection_on_every_frame(yunet, clip, every_frame):
     pipeline = EmotionPipeline(every_frame.classifier, every_frame.detector)
     tracker = Tracker(every_frame.labels)
-    expected = [tracker.update(pipeline(r.image).faces) for r in every_frame(clip)]
+    expected = [tracker.update(pipeline(r.image, det_size=VIDEO_DET_SIZE).faces)
+                for r in every_frame(clip)]
     got = [r.faces for r in every_frame(clip)]
     assert [[f.to_json() for f in faces] for faces in got] == \
         [[f.to_json() for f in faces] for faces in expected]

@@ -7,8 +7,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from edgefer import Recognizer
 from edgefer.errors import EdgeferError
-from edgefer.runtime.face_detector import FaceDetector
+from edgefer.runtime.face_detector import FaceDetector, pyramid
 from edgefer.runtime.tracker import iou
 from edgefer.runtime.yunet import OUTPUTS, decode, free_sizes
 
@@ -93,3 +94,21 @@ def test_engine_threads_and_errors(yunet, tmp_path):
         with pytest.raises(EdgeferError, match="not a YuNet face detector") as e:
             FaceDetector(bad, engine=engine)
         assert "\n" not in str(e.value)
+
+
+def test_detection_size_below_32_is_refused(yunet):
+    with pytest.raises(EdgeferError, match="at least 32 pixels, not 16"):
+        FaceDetector(yunet, det_size=16)
+    with pytest.raises(EdgeferError, match="at least 32 pixels, not 0"):
+        FaceDetector(yunet)(np.zeros((64, 64, 3), np.uint8), 0)  # 0 is not "the default"
+    with pytest.raises(EdgeferError, match="at least 32 pixels, not 0"):
+        Recognizer(detector="none", det_size=0)
+
+
+def test_pyramid_merges_a_face_found_at_two_levels(engines, photo):
+    """The astronaut's face is in YuNet's band at two of the photo's levels: one face."""
+    image = cv2.imread(str(photo))
+    per_level = [engines["ort"](image, size) for size in pyramid(*image.shape[:2])]
+    assert sum(len(f) for f in per_level) >= 2
+    (face,) = engines["ort"](image)
+    assert max(iou(face.box, f.box) for level in per_level for f in level) == 1.0

@@ -89,7 +89,8 @@ class _MobileFaceNetAlign:
     def __init__(self, detector: Path | None) -> None:
         from edgefer.runtime.face_detector import FaceDetector
 
-        self.detector = FaceDetector(detector, score_threshold=0.3, min_face=8)
+        self.detector = FaceDetector(detector, score_threshold=0.3, min_face=8,
+                                     det_size=240)  # the padded face as it is
         self.fallbacks = 0
 
     def __call__(self, faces: np.ndarray) -> np.ndarray:

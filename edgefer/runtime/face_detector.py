@@ -21,7 +21,7 @@ import numpy as np
 from edgefer.atomic import atomic_write
 from edgefer.cache import cache_dir
 from edgefer.errors import EdgeferError
-from edgefer.runtime.yunet import OrtYuNet
+from edgefer.runtime.yunet import OrtYuNet, suppress
 
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
 YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
@@ -104,17 +104,42 @@ class OpenCVYuNet:
 ENGINES = {"opencv": OpenCVYuNet, "ort": OrtYuNet}
 
 
+# YuNet finds a face reliably when it is about 128 to 384 px tall in its input (>= 0.95 of
+# FER2013 test faces on a plain canvas, `python benchmarks/recall.py`, "band" table; 0.80 at
+# 64 px, 0.43 at 768 px). So a still image is detected on a pyramid of levels PYRAMID_STEP
+# apart, each level covering the next band of face sizes: the largest level at
+# PYRAMID_UPSCALE times the image (faces down to 64 px), its longer side at most PYRAMID_CAP
+# (time and memory); the smallest once a face as tall as the image fits in the band.
+PYRAMID_UPSCALE = 2.0
+PYRAMID_CAP = 3200
+PYRAMID_STEP = 3.0
+BAND_TOP = 384
+
+
+def pyramid(height: int, width: int) -> tuple[int, ...]:
+    """Detection sizes (longer side, largest first) that put every face size of a
+    `height` x `width` image from about 64 px up to the whole image in YuNet's band."""
+    long_side, short_side = max(height, width), min(height, width)
+    sizes = [max(32, min(round(PYRAMID_UPSCALE * long_side), PYRAMID_CAP))]
+    while sizes[-1] * short_side / long_side > BAND_TOP and sizes[-1] / PYRAMID_STEP >= 32:
+        sizes.append(round(sizes[-1] / PYRAMID_STEP))
+    return tuple(sizes)
+
+
 class FaceDetector:
     """Finds faces in BGR frames of any size.
 
-    `engine` runs YuNet through OpenCV ("opencv", on OpenCV's global thread pool) or
-    onnxruntime ("ort", which also runs an int8 YuNet); both give the same faces. `threads`
-    sets the engine's threads (for "opencv", OpenCV's process-wide count).
+    `det_size` is the longer side a frame is scaled to (down or up) for one detection pass;
+    None detects on a `pyramid` of sizes and merges the levels (every face size of a photo,
+    at about 1.2x the time of its largest level). `engine` runs YuNet through OpenCV
+    ("opencv", on OpenCV's global thread pool) or onnxruntime ("ort", which also runs an
+    int8 YuNet); both give the same faces. `threads` sets the engine's threads (for
+    "opencv", OpenCV's process-wide count).
     """
 
     def __init__(self, path: str | Path | None = None, score_threshold: float = 0.6,
                  nms_threshold: float = 0.3, min_face: int = 24, top_k: int = 100,
-                 max_side: int = 320, *, engine: str = "opencv",
+                 det_size: int | None = None, *, engine: str = "ort",
                  threads: int | None = None) -> None:
         if engine not in ENGINES:
             raise EdgeferError(f"unknown face detector engine {engine!r}: choose one of "
@@ -126,18 +151,25 @@ class FaceDetector:
             raise EdgeferError(f"score threshold must be in (0, 1), not {score_threshold}")
         if min_face < 1:
             raise EdgeferError(f"min face size must be at least 1 pixel, not {min_face}")
-        if max_side < 32:
-            raise EdgeferError(f"detection size must be at least 32 pixels, not {max_side}")
-        self.min_face, self.max_side, self.engine = min_face, max_side, engine
+        check_det_size(det_size)
+        self.min_face, self.det_size, self.engine = min_face, det_size, engine
+        self._merge = (score_threshold, nms_threshold, top_k)
         self._detect = ENGINES[engine](self.path, score_threshold, nms_threshold, top_k, threads)
 
-    def __call__(self, frame: np.ndarray, max_side: int | None = None) -> list[Face]:
-        """Faces in a BGR frame; detection runs on a copy whose longer side is at most
-        `max_side` (default: the detector's own)."""
+    def __call__(self, frame: np.ndarray, det_size: int | None = None) -> list[Face]:
+        """Faces in a BGR frame, best first, detected at `det_size` (default: the
+        detector's own; None for both: the frame's pyramid)."""
         h, w = frame.shape[:2]
-        small, scale = shrink(frame, max_side or self.max_side)
-        rows = self._detect(small).copy()
-        rows[:, :14] /= scale
+        det_size = self.det_size if det_size is None else det_size
+        check_det_size(det_size)
+        sizes = (det_size,) if det_size else pyramid(h, w)
+        levels = []
+        for size in sizes:
+            scaled, scale = rescale(frame, size)
+            rows = self._detect(scaled).copy()
+            rows[:, :14] /= scale
+            levels.append(rows)
+        rows = levels[0] if len(levels) == 1 else suppress(np.concatenate(levels), *self._merge)
         faces = []
         for r in rows:
             x0, y0 = max(0, round(r[0])), max(0, round(r[1]))
@@ -148,11 +180,17 @@ class FaceDetector:
         return faces
 
 
-def shrink(frame: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """The frame scaled down (never up) to a longer side of at most `max_side`, and the scale."""
+def check_det_size(det_size: int | None) -> None:
+    """A detection size is None (the pyramid) or at least 32 pixels."""
+    if det_size is not None and det_size < 32:
+        raise EdgeferError(f"detection size must be at least 32 pixels, not {det_size}")
+
+
+def rescale(frame: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """The frame scaled (down or up) to a longer side of `side` pixels, and the scale."""
     h, w = frame.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
+    scale = side / max(h, w)
     if scale == 1.0:
         return frame, scale
     return cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))),
-                      interpolation=cv2.INTER_AREA), scale
+                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR), scale

@@ -22,8 +22,8 @@ class EmotionPipeline:
 
     def __call__(self, frame: np.ndarray, source: str = "", index: int = 0,
                  det_size: int | None = None) -> FrameResult:
-        """Faces and emotions of one frame; `det_size` caps the longer side the detector
-        sees (default: the detector's own)."""
+        """Faces and emotions of one frame, detected at `det_size` (see `FaceDetector`;
+        default: the detector's own)."""
         t0 = time.perf_counter()
         if self.detector is None:
             h, w = frame.shape[:2]

@@ -10,17 +10,16 @@ import numpy as np
 
 from edgefer.errors import EdgeferError
 from edgefer.runtime.classifier import EmotionClassifier, is_one_image
-from edgefer.runtime.face_detector import FaceDetector
+from edgefer.runtime.face_detector import FaceDetector, check_det_size
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.results import FrameResult
 from edgefer.runtime.sources import Frame, FrameSource, read_image, warn
 from edgefer.runtime.tracker import Tracker, check_smoothing
 
 Source = str | Path | int | np.ndarray | Sequence[str | Path | np.ndarray]
-# Detection sizes (longer side) by source, chosen with benchmarks/recall.py: still images at
-# their own resolution up to IMAGE_DET_CAP (recall stops improving there), video and cameras
-# at VIDEO_DET_SIZE for speed.
-IMAGE_DET_CAP = 1280
+# Detection by source, chosen with benchmarks/recall.py: still images on the detector's
+# pyramid (every face size; see face_detector.pyramid), video and cameras in one pass at
+# VIDEO_DET_SIZE (longer side) for speed.
 VIDEO_DET_SIZE = 320
 # Video and cameras run the detector on every VIDEO_DETECT_EVERY-th frame, tracked boxes
 # carried forward in between: the largest N of 1, 2, 3, 5 keeping box IoU >= 0.8 and label
@@ -36,8 +35,8 @@ class Recognizer:
 
     Defaults work out of the box: the shipped int8 model and the YuNet detector found at
     `$EDGEFER_DETECTOR` or in the cache. `detector="none"` treats each image as one face.
-    `det_size` caps the longer side frames are scaled to for detection (default: an image's
-    own size up to IMAGE_DET_CAP, VIDEO_DET_SIZE for video and cameras); on video,
+    `det_size` is the longer side frames are scaled to for one detection pass (default:
+    still images on a pyramid of sizes, VIDEO_DET_SIZE for video and cameras); on video,
     `smoothing` weights a tracked face's previous probabilities against the new ones, and
     the detector runs on every `detect_every`-th frame (default VIDEO_DETECT_EVERY), tracked
     boxes moving on at their own velocity in between (still images are always detected).
@@ -55,6 +54,7 @@ class Recognizer:
                  smoothing: float = 0.6, flip_tta: bool = False,
                  detect_every: int | None = None, detector_engine: str = "ort") -> None:
         check_smoothing(smoothing)  # before anything loads
+        check_det_size(det_size)
         if detect_every is not None and detect_every < 1:
             raise EdgeferError(f"detect_every must be at least 1, not {detect_every}")
         self.smoothing, self.det_size, self.detect_every = smoothing, det_size, detect_every
@@ -66,7 +66,7 @@ class Recognizer:
             self.detector = None if detector == "none" else detector
         else:
             self.detector = FaceDetector(detector, score, min_face=min_face,
-                                         max_side=det_size or VIDEO_DET_SIZE,
+                                         det_size=det_size,
                                          engine=detector_engine, threads=threads)
         self.pipeline = EmotionPipeline(self.classifier, self.detector, margin, align)
 
@@ -120,7 +120,7 @@ class Recognizer:
     def _results(self, frames: FrameSource | MemoryFrames,
                  max_frames: int | None) -> Iterator[FrameResult]:
         tracker = Tracker(self.labels, self.smoothing) if frames.is_video else None
-        det_size = self.det_size or (VIDEO_DET_SIZE if frames.is_video else IMAGE_DET_CAP)
+        det_size = (self.det_size or VIDEO_DET_SIZE) if frames.is_video else None
         every = self._detect_every(frames.is_video)
         try:
             for i, frame in enumerate(frames):
