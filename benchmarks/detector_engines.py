@@ -34,7 +34,13 @@ from onnxruntime.quantization import (
 
 from edgefer.atomic import atomic_write_text
 from edgefer.bench.composite import composite_frame
-from edgefer.bench.recall import FACE_SIZES, Scene, make_scenes, measure_recall
+from edgefer.bench.recall import (
+    FACE_SIZES,
+    Scene,
+    make_scenes,
+    measure_recall,
+    pooled_recall,
+)
 from edgefer.data import FaceSet, load_faces, resolve_data
 from edgefer.machine import machine_info
 from edgefer.runtime import EmotionClassifier
@@ -109,8 +115,7 @@ def median_ms(dets: dict[str, FaceDetector], frame: np.ndarray, det_size: int,
 def recall(pipeline: EmotionPipeline, scenes: list[Scene]) -> dict[int, float]:
     """Faces found over all scenes, per detection size."""
     rows = measure_recall(pipeline, scenes, RECALL_DET_SIZES)
-    return {d: sum(r.found for r in rows if r.det_size == d)
-            / sum(r.faces for r in rows if r.det_size == d) for d in RECALL_DET_SIZES}
+    return {d: pooled_recall(rows, d) for d in RECALL_DET_SIZES}
 
 
 def time_cases(fp32: Path, int8: Path, frame640: np.ndarray,

@@ -143,6 +143,14 @@ def measure_recall(pipeline: EmotionPipeline, scenes: list[Scene],
     return rows
 
 
+def pooled_recall(rows: list[RecallRow], det_size: int | None,
+                  face_sizes: tuple[int, ...] | None = None) -> float:
+    """Faces found over all rows of one detection size (and of `face_sizes`, default all)."""
+    mine = [r for r in rows if r.det_size == det_size
+            and (face_sizes is None or r.face_size in face_sizes)]
+    return sum(r.found for r in mine) / sum(r.faces for r in mine)
+
+
 def measure_band(detector: FaceDetector, faces: np.ndarray,
                  sizes: tuple[int, ...]) -> dict[int, float]:
     """Share of `faces` (gray 48x48) found when each is pasted alone at each size in the
