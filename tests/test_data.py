@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 
-import cv2
 import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
 
 from edgefer.data import EMOTIONS, SPLITS, load_faces, resolve_data
+from edgefer.data.writers import write_folder
 from edgefer.errors import EdgeferError
 
 # Published FER2013 counts (the data's SOURCE.md), split x class.
@@ -29,15 +29,6 @@ def write_csv(path, faces, mangle=None):
             row = [str(faces.labels[i]), " ".join(map(str, faces.images[i].ravel())),
                    usage[int(faces.splits[i])]]
             w.writerow(mangle(i, row) if mangle else row)
-
-
-def write_folder(root, faces):
-    prefix = {0: "Training", 1: "PublicTest", 2: "PrivateTest"}
-    for i in range(len(faces)):
-        part = "train" if faces.splits[i] == 0 else "test"
-        d = root / part / EMOTIONS[faces.labels[i]]
-        d.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(d / f"{prefix[int(faces.splits[i])]}_{i:05d}.png"), faces.images[i])
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +51,30 @@ def test_csv_round_trip(small, tmp_path):
     assert np.array_equal(got.splits, small.splits)
 
 
-def test_folder_round_trip_uses_test_prefixes(small, tmp_path):
-    write_folder(tmp_path, small)
-    got = load_faces(tmp_path)
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+def test_folder_round_trip_is_lossless(small, tmp_path, fmt):
+    size = write_folder(small, tmp_path / "out", fmt)
+    assert sorted(p.name.split("_")[0] for p in (tmp_path / "out" / "test").rglob("*")
+                  if p.is_file())[0] == "PrivateTest"
+    got = load_faces(tmp_path / "out")
     assert got.counts().tolist() == small.counts().tolist()
     assert sorted(map(bytes, got.images)) == sorted(map(bytes, small.images))
     assert (got.rows == -1).all()
+    assert size < 2000 * len(small)  # the point of packing: smaller than 2,304 raw bytes
+
+
+def test_data_pack_cli(small, small_npz, tmp_path):
+    out = run_cli("data", "pack", str(tmp_path / "p"), "--data", str(small_npz),
+                  "--splits", "train,val").stdout
+    want = small.counts()
+    want[2] = 0
+    assert f"{want.sum():,} faces (train, val)" in out
+    assert load_faces(tmp_path / "p").counts().tolist() == want.tolist()
+    assert_one_line_error(run_cli("data", "pack", str(tmp_path / "p"), "--data",
+                                  str(small_npz), check=False), "not empty")
+    assert_one_line_error(run_cli("data", "pack", str(tmp_path / "q"), "--data",
+                                  str(small_npz), "--splits", "train,dev", check=False),
+                          "unknown split 'dev'")
 
 
 @pytest.mark.parametrize(("mangle", "message"), [
@@ -105,7 +114,7 @@ def test_folder_errors(small, tmp_path):
     with pytest.raises(EdgeferError, match="no images found"):
         load_faces(tmp_path / "empty")
     root = tmp_path / "broken"
-    write_folder(root, small.select(np.arange(10)))
+    write_folder(small.select(np.arange(10)), root, "png")
     bad = next((root / "train").rglob("*.png"))
     bad.write_bytes(b"\x89PNG truncated")
     with pytest.raises(EdgeferError, match=str(bad)):
@@ -127,7 +136,7 @@ def test_ferplus_labels(fer_path, fer):
 
 
 def test_ferplus_needs_row_order(small, tmp_path):
-    write_folder(tmp_path, small.select(np.arange(10)))
+    write_folder(small.select(np.arange(10)), tmp_path)
     (tmp_path / "fer2013new.csv").write_text("Usage\n")
     with pytest.raises(EdgeferError, match="row order"):
         load_faces(tmp_path, labels="ferplus")

@@ -49,11 +49,12 @@ class FaceSet:
             targets=None if self.targets is None else self.targets[index],
         )
 
-    def split(self, name: str) -> FaceSet:
-        """The faces of one split: 'train', 'val' or 'test'."""
-        if name not in SPLITS:
-            raise EdgeferError(f"unknown split {name!r}: choose one of {', '.join(SPLITS)}")
-        return self.select(self.splits == SPLITS.index(name))
+    def split(self, *names: str) -> FaceSet:
+        """The faces of one or more splits: 'train', 'val', 'test'."""
+        for name in names:
+            if name not in SPLITS:
+                raise EdgeferError(f"unknown split {name!r}: choose one of {', '.join(SPLITS)}")
+        return self.select(np.isin(self.splits, [SPLITS.index(n) for n in names]))
 
     def sample(self, n: int, seed: int = 0) -> FaceSet:
         """A class-stratified random subset of about n faces (every class kept)."""

@@ -1,5 +1,6 @@
 """Batch augmentation on normalised tensors: random affine (rotate, shift, scale, flip) and
-random erasing, drawn from one `torch.Generator` so a resumed run replays exactly."""
+random erasing, drawn from one CPU `torch.Generator` so a resumed run replays exactly; the
+pixels are resampled on the batch's own device."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class Augment:
         theta = torch.stack([
             torch.stack([cos * mirror, -sin, shift[:, 0]], 1),
             torch.stack([sin * mirror, cos, shift[:, 1]], 1),
-        ], 1).to(x.dtype)
+        ], 1).to(x.device, x.dtype)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 

@@ -90,6 +90,8 @@ class Trainer:
         self.x_val, self.y_val = self._tensors(val, soft=False)
         self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels).to(self.device)
         self.cuda = self.device.type == "cuda"
+        if self.cuda:  # the faces fit on any GPU: augment there, no copy per step
+            self.x_train, self.y_train = self.x_train.to(self.device), self.y_train.to(self.device)
         # NHWC: faster on CUDA tensor cores and oneDNN CPU kernels alike (fp32 and bf16)
         self.model = self.model.to(memory_format=torch.channels_last)
         self.net = self.model
@@ -206,12 +208,10 @@ class Trainer:
         total_loss, correct = 0.0, 0
         with _progress(self.console, f"epoch {epoch}/{cfg.epochs}", steps) as (bar, task):
             for step in range(steps):
-                idx = perm[step * batch:(step + 1) * batch]
+                idx = perm[step * batch:(step + 1) * batch].to(self.x_train.device)
                 x = self.augment(self.x_train[idx], self.gen)
-                if self.cuda:  # pinned pages copy asynchronously
-                    x = x.pin_memory()
-                x = x.to(self.device, non_blocking=True, memory_format=torch.channels_last)
-                y = self.y_train[idx].to(self.device, non_blocking=True)
+                x = x.contiguous(memory_format=torch.channels_last)
+                y = self.y_train[idx]
                 if cfg.scheduler != "plateau":
                     done = ((epoch - 1) * steps + step) / (cfg.epochs * steps)
                     for group in self.optimizer.param_groups:
