@@ -18,13 +18,16 @@ from edgefer.train.config import AUGMENT_PRESETS, DEFAULT_LR, OPTIMIZERS, SCHEDU
 
 C = TrainConfig  # the options' defaults are the config's, so the two cannot disagree
 
+# rich_markup_mode=None: help text is plain, so "[openvino]" in an install hint stays visible
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="Facial emotion recognition: train on FER2013, export int8 ONNX, "
                        "run on small CPUs.")
-data_app = typer.Typer(no_args_is_help=True, help="Inspect FER2013 datasets.")
+data_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                       help="Inspect FER2013 datasets and pack compact copies.")
 app.add_typer(data_app, name="data")
-visualize_app = typer.Typer(no_args_is_help=True, help="Look inside a model: feature maps, "
-                                                       "Grad-CAM.")
+visualize_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                            help="Look inside a model: feature maps, Grad-CAM.")
 app.add_typer(visualize_app, name="visualize")
 console = Console(stderr=True)
 

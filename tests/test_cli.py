@@ -22,12 +22,20 @@ def commands() -> list[list[str]]:
 def test_every_command_is_listed():
     names = {" ".join(c) for c in commands()}
     assert names >= {"", "train", "evaluate", "export", "detect", "bench", "report",
-                     "visualize feature-maps", "visualize gradcam", "data info", "models"}
+                     "visualize feature-maps", "visualize gradcam", "data info", "data pack",
+                     "models"}
 
 
 @pytest.mark.parametrize("cmd", commands(), ids=lambda c: " ".join(c) or "root")
 def test_help(cmd):
     assert "Usage" in run_cli(*cmd, "--help").stdout
+
+
+def test_help_keeps_install_hints_in_brackets():
+    """Help is plain text: 'edgefer[ncnn]' is not read as markup and dropped."""
+    for cmd in (["detect"], ["evaluate"], ["export"]):
+        text = " ".join(run_cli(*cmd, "--help").stdout.split())
+        assert "'edgefer[ncnn]'" in text, cmd
 
 
 def test_run_commands_default_to_the_runs_data(trained_run, fer_path):
