@@ -19,7 +19,6 @@ import numpy as np
 
 from edgefer.data import load_faces, resolve_data
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.assets import default_model
 from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.pipeline import EmotionPipeline
 
@@ -44,7 +43,7 @@ def main() -> None:
     ap.add_argument("--margin", type=float, default=0.0, help="crop margin (detect --margin)")
     args = ap.parse_args()
     faces = load_faces(resolve_data(args.data)).split(args.split).sample(args.n, seed=0)
-    clf = EmotionClassifier(args.model or default_model())
+    clf = EmotionClassifier(args.model)
     detector = FaceDetector(args.detector, det_size=320)  # as its table was measured
     direct = float((clf.predict_probs(faces.images).argmax(1) == faces.labels).mean())
     rng = np.random.default_rng(0)

@@ -15,7 +15,7 @@ from edgefer.bench.pipeline_speed import pipeline_speed
 from edgefer.bench.suite import PIPELINE_FACES as FACES
 from edgefer.data import load_faces, resolve_data
 from edgefer.machine import machine_info
-from edgefer.runtime.assets import default_model
+from edgefer.runtime.assets import resolve_model
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--data", default=None)
     ap.add_argument("--frames", type=int, default=300)
     args = ap.parse_args()
-    model = args.model or default_model()
+    model = resolve_model(args.model)
     test = load_faces(resolve_data(args.data)).split("test").images
     info = machine_info()
     print(f"model {model.name}; {info['cpu']}, {info['cores']} cores, onnxruntime "

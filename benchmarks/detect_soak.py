@@ -18,7 +18,6 @@ from edgefer.bench.pipeline_speed import write_video
 from edgefer.bench.suite import PIPELINE_FACES
 from edgefer.data import load_faces, resolve_data
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.assets import default_model
 from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.recognizer import VIDEO_DET_SIZE
@@ -35,7 +34,7 @@ def main() -> None:
     ap.add_argument("--data", default=None)
     args = ap.parse_args()
     faces = load_faces(resolve_data(args.data)).split("test").images[PIPELINE_FACES]
-    clf = EmotionClassifier(args.model or default_model())
+    clf = EmotionClassifier(args.model)
     pipeline = EmotionPipeline(clf, FaceDetector(args.detector, det_size=VIDEO_DET_SIZE))
     tracker = Tracker(clf.labels)
     print("| frames | RSS MB | median ms/frame |\n|---:|---:|---:|")

@@ -216,8 +216,9 @@ def train(
 @app.command()
 def evaluate(
     model: Annotated[list[Path] | None, typer.Argument(
-        help="Checkpoint (.pt or run dir) or exported model (.onnx, .xml, .param; default: the "
-             "shipped int8 model); several are an ensemble: their probabilities are averaged.")]
+        help="Checkpoint (.pt or run dir), exported model (.onnx, .xml, .param) or shipped "
+             "model name (edge, the default; edge-s); several are an ensemble: their "
+             "probabilities are averaged.")]
         = None,
     data: DataOpt = None,
     split: Annotated[str, typer.Option(help="train, val (PublicTest) or test (PrivateTest).")]
@@ -236,9 +237,9 @@ def evaluate(
     from edgefer.data import resolve_data
     from edgefer.evaluate import evaluate as run_evaluate
     from edgefer.metrics import format_report
-    from edgefer.runtime.assets import default_model
+    from edgefer.runtime.assets import resolve_model
 
-    models = model or [default_model(backend)]
+    models = [resolve_model(m, backend) for m in model or [None]]
     result = run_evaluate(models, resolve_data(data), split, labels, skip_bad, limit,
                           predictions, flip_tta, backend)
     if plot is not None:
@@ -306,7 +307,8 @@ def detect(
         help="Image, directory of images, video file or stream URL.")] = None,
     camera: Annotated[int | None, typer.Option(help="Camera index (e.g. 0).")] = None,
     model: Annotated[Path | None, typer.Option(
-        help="Exported .onnx, OpenVINO .xml or ncnn .param (default: the shipped int8 model).")]
+        help="Exported .onnx, OpenVINO .xml or ncnn .param, or a shipped model's name: edge "
+             "(the default) or edge-s (faster).")]
         = None,
     detector: Annotated[str | None, typer.Option(
         help="YuNet .onnx, or 'none' to treat each image as one face "
@@ -421,8 +423,8 @@ def _check_display() -> None:
 @app.command()
 def bench(
     model: Annotated[list[Path] | None, typer.Option(
-        help="Exported model (.onnx, .xml, .param) to measure; repeat for several (default: "
-             "the shipped fp32, ncnn and int8 files).")]
+        help="Exported model (.onnx, .xml, .param) or shipped model name to measure; repeat for "
+             "several (default: every shipped model's fp32, ncnn and int8 files).")]
         = None,
     checkpoint: Annotated[Path | None, typer.Option(
         help="Also run this checkpoint in PyTorch eager mode.")] = None,
@@ -447,10 +449,10 @@ def bench(
     from edgefer.bench import report
     from edgefer.bench.suite import BenchOptions, run_suite
     from edgefer.data import resolve_data
-    from edgefer.runtime.assets import shipped_models
+    from edgefer.runtime.assets import resolve_model, shipped_models
     from edgefer.runtime.face_detector import resolve_detector
 
-    models = model or shipped_models()
+    models = [resolve_model(m) for m in model] if model else shipped_models()
     for path in models:
         if not path.is_file():
             raise EdgeferError(f"model not found: {path}")

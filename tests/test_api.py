@@ -92,6 +92,26 @@ def test_classifier_single_and_batch(photo):
         clf.predict([face, face])
 
 
+
+def test_shipped_models_by_name(tmp_path, monkeypatch):
+    """'edge' (the default) and 'edge-s' name the shipped files each backend runs; a file that
+    exists wins over a name; a bare unknown name says what is shipped."""
+    from edgefer.runtime.assets import ASSETS, SHIPPED
+
+    assert SHIPPED[0] == "edge" and EmotionClassifier().path == ASSETS / "edge.int8.onnx"
+    fast = EmotionClassifier("edge-s")
+    assert fast.path == ASSETS / "edge-s.int8.onnx" and fast.meta.arch == "edge-s"
+    assert EmotionClassifier("edge").meta.arch == "edge"
+    assert EmotionClassifier("edge-s", backend="ncnn").path == ASSETS / "edge-s.ncnn.param"
+    assert EmotionClassifier("edge-s", backend="opencv").path == ASSETS / "edge-s.onnx"
+    assert Recognizer("edge-s", detector="none").classifier.path == fast.path
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "edge-s").write_bytes(b"not a model")
+    with pytest.raises(EdgeferError, match="not a model file edgefer runs"):
+        EmotionClassifier("edge-s")
+    with pytest.raises(EdgeferError, match=r"no shipped model of that name \(shipped: edge, "):
+        EmotionClassifier("edge-m")
+
 def write_clip(photo, path, frames: int) -> None:
     img = cv2.imread(str(photo))
     mjpg_video(path, [np.roll(img, 2 * i, axis=1) for i in range(frames)], fps=10)

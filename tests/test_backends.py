@@ -15,7 +15,8 @@ from edgefer.export.report import ExportReport
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import ASSETS
 
-FP32, INT8, NCNN = (ASSETS / f"edge-s{s}" for s in (".onnx", ".int8.onnx", ".ncnn.param"))
+# the default shipped model's files
+FP32, INT8, NCNN = (ASSETS / f"edge{s}" for s in (".onnx", ".int8.onnx", ".ncnn.param"))
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,7 @@ def test_export_formats_carry_metadata_and_measure(exported, small_npz, tmp_path
 def test_evaluate_and_detect_take_a_backend(photo):
     result = json.loads(run_cli("evaluate", "--backend", "ncnn", "--limit", "100",
                                 "--json").stdout)
-    assert result["backend"] == "ncnn" and result["model"].endswith("edge-s.ncnn.param")
+    assert result["backend"] == "ncnn" and result["model"].endswith("edge.ncnn.param")
     line = json.loads(run_cli("detect", "--source", str(photo), "--backend", "openvino",
                               "--json").stdout)
     assert [f["emotion"] for f in line["faces"]] == ["happy"]

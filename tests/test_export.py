@@ -14,6 +14,7 @@ from edgefer.errors import EdgeferError
 from edgefer.export.report import ExportReport
 from edgefer.preprocess import Preprocess
 from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.assets import SHIPPED, shipped_file
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 
@@ -168,19 +169,18 @@ def test_max_drop_gate_withholds_int8(trained_run, small_npz, tmp_path):
     assert not list(out.glob(".export-*"))
 
 
-def test_shipped_int8_agrees_with_its_fp32_twin_on_this_cpu(fer):
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_int8_agrees_with_its_fp32_twin_on_this_cpu(fer, name):
     """Full-range int8 weights saturate in the int16 sums of x86 CPUs without VNNI (AVX2):
-    there the old shipped int8 model agreed with its fp32 twin on 78% of val faces and lost
+    there an old shipped int8 model agreed with its fp32 twin on 78% of val faces and lost
     7 points. 7-bit weights (export's default) keep it within a fraction of a point anywhere."""
-    from edgefer.runtime.assets import default_model, shipped_models
-
     val = fer.split("val")
-    fp32, int8 = (EmotionClassifier(p).predict_probs(val.images)
-                  for p in (shipped_models()[0], default_model()))
-    assert (fp32.argmax(1) == int8.argmax(1)).mean() >= 0.97
-    drop = (fp32.argmax(1) == val.labels).mean() - (int8.argmax(1) == val.labels).mean()
-    assert abs(drop) <= 0.005
-    assert "7-bit" in EmotionClassifier(default_model()).meta.calibration["weights"]
+    fp32, int8 = (EmotionClassifier(shipped_file(name, backend)) for backend in ("opencv", "auto"))
+    assert fp32.meta.precision == "fp32" and int8.meta.precision == "int8"
+    p32, p8 = (clf.predict_probs(val.images).argmax(1) for clf in (fp32, int8))
+    assert (p32 == p8).mean() >= 0.97
+    assert abs((p32 == val.labels).mean() - (p8 == val.labels).mean()) <= 0.005
+    assert "7-bit" in int8.meta.calibration["weights"]
 
 
 def test_requantize_from_fp32_onnx(exported, small_npz, tmp_path):

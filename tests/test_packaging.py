@@ -86,8 +86,10 @@ def test_runtime_install_runs_without_torch(wheel, tmp_path, fer_path, yunet, tr
     line = json.loads(run(edgefer, "detect", "--source", str(photo), "--json").stdout)
     assert [f["emotion"] for f in line["faces"]] == ["happy"]
     result = json.loads(run(edgefer, "evaluate", "--limit", "200", "--json").stdout)
-    assert result["n"] == 200 and result["model"].endswith("edge-s.int8.onnx")
+    assert result["n"] == 200 and result["model"].endswith("edge.int8.onnx")
     assert result["accuracy"] > 0.5
+    result = json.loads(run(edgefer, "evaluate", "edge-s", "--limit", "200", "--json").stdout)
+    assert result["model"].endswith("edge-s.int8.onnx") and result["accuracy"] > 0.5
     bench = run(edgefer, "bench", "--quick", "--checkpoint", str(trained_run / "best.pt"))
     assert "torch is not installed: checkpoint" in " ".join(bench.stderr.split())
     assert "int8" in bench.stdout and "Traceback" not in bench.stderr
@@ -100,7 +102,7 @@ def test_runtime_install_runs_without_torch(wheel, tmp_path, fer_path, yunet, tr
         assert f"pip install 'edgefer[{backend}]'" in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
     pip_install(venv, f"{wheel}[ncnn,openvino]")
-    for backend, model in (("ncnn", "edge-s.ncnn.param"), ("openvino", "edge-s.int8.onnx")):
+    for backend, model in (("ncnn", "edge.ncnn.param"), ("openvino", "edge.int8.onnx")):
         result = json.loads(run(edgefer, "evaluate", "--backend", backend, "--limit", "200",
                                 "--json").stdout)
         assert result["backend"] == backend and result["model"].endswith(model)

@@ -22,7 +22,6 @@ from edgefer.bench.composite import FACE_SIDE, SLOTS, composite_frame
 from edgefer.bench.suite import PIPELINE_FACES as FACES
 from edgefer.errors import EdgeferError
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.assets import default_model
 from edgefer.runtime.face_detector import YUNET_SHA256, FaceDetector, resolve_detector
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.tracker import iou
@@ -34,7 +33,7 @@ def composite(fer, n):
 
 
 def test_shipped_model_labels_the_astronaut_happy(photo, yunet):
-    pipeline = EmotionPipeline(EmotionClassifier(default_model()), FaceDetector(yunet))
+    pipeline = EmotionPipeline(EmotionClassifier(), FaceDetector(yunet))
     result = pipeline(cv2.imread(str(photo)))
     assert len(result.faces) == 1
     assert result.faces[0].emotion == "happy"

@@ -21,7 +21,7 @@ SHARED=${SHARED:-$REPO/../shared}
 export EDGEFER_DATA=${EDGEFER_DATA:-$SHARED/data/fer2013/fer2013.npz}
 export EDGEFER_DETECTOR=${EDGEFER_DETECTOR:-$SHARED/models/face_detection_yunet_2023mar.onnx}
 PHOTO=${PHOTO:-$SHARED/models/testdata/astronaut.png}
-MODEL=${MODEL:-$REPO/edgefer/assets/edge-s.int8.onnx}
+MODEL=${MODEL:-$REPO/edgefer/assets/edge.int8.onnx}
 OUT=${OUT:-$REPO/runs/arm64}
 BACKENDS=${BACKENDS:-openvino ncnn}
 # Debian bookworm's Python 3.11 and the shared libraries it and the wheels link against

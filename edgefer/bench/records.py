@@ -14,7 +14,7 @@ class LatencyEntry(Latency):
     threads: int = 1
     batch: int = 1
     faces_per_s: float = 0.0
-    p50_vs_ref: float | None = None  # over our int8 model's p50 at the same threads/batch
+    p50_vs_ref: float | None = None  # over the reference int8 model's p50 (see add_ratios)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from edgefer.atomic import atomic_write, atomic_write_text
 from edgefer.bench.records import BenchResults
 
 HEADER = ("model", "backend", "thr", "batch", "acc", "acc unseen", "p50 ms", "p90 ms", "p99 ms",
-          "faces/s", "MB", "load ms", "model RSS MB", "x int8 p50")
+          "faces/s", "MB", "load ms", "model RSS MB", "x ref p50")
 
 
 def rows(results: BenchResults) -> list[list[str]]:
@@ -32,6 +32,9 @@ def pipeline_rows(results: BenchResults) -> list[list[str]]:
             for p in results.pipeline]
 
 
+REF_NOTE = ("`x ref p50`: the row's p50 over the reference's at the same threads and batch, "
+            "the reference being the last int8 edgefer model on ort-cpu (the default shipped "
+            "model when no --model is given).")
 PIPELINE_HEADER = ("faces", "threads", "detect every", "decode ms", "detect ms", "classify ms",
                    "FPS")
 
@@ -57,9 +60,10 @@ def markdown(results: BenchResults) -> str:
     lines = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['system']}, Python {m['python']}, "
              f"onnxruntime {m['onnxruntime']}, OpenCV {m['opencv']}, numpy {m['numpy']}, "
              f"torch {m['torch'] or 'not installed'}.", ""]
-    for header, body in ((HEADER, rows(results)), (PIPELINE_HEADER, pipeline_rows(results))):
+    for header, body, note in ((HEADER, rows(results), [REF_NOTE, ""]),
+                               (PIPELINE_HEADER, pipeline_rows(results), [])):
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(r) + " |" for r in body] + [""]
+        lines += ["| " + " | ".join(r) + " |" for r in body] + [""] + note
     return "\n".join(lines)
 
 
@@ -75,10 +79,10 @@ def plot(results: BenchResults, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(10, 5), dpi=100)
     points = [(r, e) for r in results.models for e in r.latency
               if e.threads == 1 and e.batch == 1]
-    colours = plt.get_cmap("tab10")
+    colours = plt.get_cmap("tab20")
     for i, (r, e) in enumerate(sorted(points, key=lambda p: p[1].p50)):
         ax.scatter(e.p50, 100 * r.accuracy, s=70, marker="o" if r.ours else "s",
-                   color=colours(i % 10), edgecolor="black" if r.ours else "none",
+                   color=colours(i % 20), edgecolor="black" if r.ours else "none",
                    label=f"{r.name} ({r.backend}): {100 * r.accuracy:.1f}%, {e.p50:.2f} ms")
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8,
               title="circles: edgefer, squares: peers")

@@ -123,8 +123,9 @@ def run_suite(opts: BenchOptions, console: Console) -> BenchResults:
 
 def add_ratios(rows: list[CandidateResult]) -> None:
     """Each latency entry's p50 over our int8 model's at the same threads and batch, and each
-    row's accuracy minus that model's (the reference: the first int8 edgefer row on CPU)."""
-    ref = next((r for r in rows if r.kind == "edgefer" and r.precision == "int8"
+    row's accuracy minus that model's (the reference: the last int8 edgefer row on CPU, the
+    default shipped model when no --model is given)."""
+    ref = next((r for r in reversed(rows) if r.kind == "edgefer" and r.precision == "int8"
                 and r.backend == "ort-cpu"), None)
     if ref is None:
         return

@@ -1,4 +1,5 @@
-"""The trained models that ship inside the package."""
+"""The trained models that ship inside the package, by name: `edge` (the default, the more
+accurate) and `edge-s` (about half its latency)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,43 @@ from pathlib import Path
 from edgefer.errors import EdgeferError
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-NAME = "edge-s"
-# the shipped file each backend runs by default: the int8 model, except where a backend
+SHIPPED = ("edge", "edge-s")  # the default first
+DEFAULT = SHIPPED[0]
+# the file of a shipped model each backend runs: the int8 model, except where a backend
 # cannot run it (OpenCV DNN mis-runs int8 QDQ graphs; ncnn has its own format)
-DEFAULT_FILES = {"opencv": f"{NAME}.onnx", "ncnn": f"{NAME}.ncnn.param"}
+SUFFIXES = {"opencv": ".onnx", "ncnn": ".ncnn.param"}
+INT8 = ".int8.onnx"
 
 
-def shipped_models() -> list[Path]:
-    """The shipped files: fp32 ONNX, its ncnn conversion, and the int8 ONNX file (the
-    default model, last: `edgefer bench` runs its end-to-end pipeline on the last model)."""
-    return [ASSETS / f"{NAME}.onnx", ASSETS / f"{NAME}.ncnn.param", ASSETS / f"{NAME}.int8.onnx"]
-
-
-def default_model(backend: str = "auto") -> Path:
-    """The shipped model `backend` runs by default (the int8 ONNX file for most)."""
-    path = ASSETS / DEFAULT_FILES.get(backend, f"{NAME}.int8.onnx")
+def shipped_file(name: str = DEFAULT, backend: str = "auto") -> Path:
+    """The file of shipped model `name` that `backend` runs (the int8 ONNX file for most)."""
+    if name not in SHIPPED:
+        raise EdgeferError(f"no shipped model {name!r}: choose one of {', '.join(SHIPPED)}")
+    path = ASSETS / f"{name}{SUFFIXES.get(backend, INT8)}"
     if not path.is_file():
         raise EdgeferError(f"no shipped model at {path}: pass --model PATH "
                            "(train one with `edgefer train`, then `edgefer export --int8`)")
     return path
+
+
+def resolve_model(model: str | Path | None = None, backend: str = "auto") -> Path:
+    """A model given as a path, as a shipped model's name ('edge', 'edge-s'), or as None (the
+    default shipped model): the file to run. A file or folder that exists wins over a name."""
+    if model is None:
+        return shipped_file(DEFAULT, backend)
+    path = Path(model)
+    if path.exists():
+        return path
+    if str(model) in SHIPPED:
+        return shipped_file(str(model), backend)
+    if len(path.parts) == 1 and not path.suffix:
+        raise EdgeferError(f"{model}: no such file, and no shipped model of that name "
+                           f"(shipped: {', '.join(SHIPPED)})")
+    return path
+
+
+def shipped_models() -> list[Path]:
+    """Every shipped file: each model's fp32 ONNX, ncnn conversion and int8 ONNX, the default
+    model's last (`edgefer bench` runs its end-to-end pipeline on the last model)."""
+    return [ASSETS / f"{name}{suffix}" for name in reversed(SHIPPED)
+            for suffix in (".onnx", ".ncnn.param", INT8)]

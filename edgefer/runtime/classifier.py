@@ -11,7 +11,7 @@ import numpy as np
 
 from edgefer.errors import EdgeferError
 from edgefer.preprocess import Preprocess
-from edgefer.runtime.assets import default_model
+from edgefer.runtime.assets import resolve_model
 from edgefer.runtime.backends import open_engine
 
 
@@ -69,8 +69,9 @@ class FaceClassifier:
 
 
 class EmotionClassifier(FaceClassifier):
-    """Classifies face crops with a model exported by `edgefer export` (default: the shipped
-    int8 model): `predict(face)` for one crop, `predict_batch(faces)` for several.
+    """Classifies face crops with a model exported by `edgefer export`, or a shipped model by
+    name ('edge', the default, or 'edge-s'; see `edgefer.runtime.assets`): `predict(face)` for
+    one crop, `predict_batch(faces)` for several.
 
     Everything the model needs (labels, input size, colour, normalisation) comes from its
     `edgefer` metadata. `backend` picks the runtime (see `edgefer.runtime.backends`; auto: the
@@ -80,7 +81,7 @@ class EmotionClassifier(FaceClassifier):
 
     def __init__(self, path: str | Path | None = None, backend: str = "auto",
                  threads: int | None = None, flip_tta: bool = False):
-        self.path = Path(path) if path is not None else default_model(backend)
+        self.path = resolve_model(path, backend)
         self.flip_tta = flip_tta
         self.engine = open_engine(self.path, backend, threads)
         self.meta, self.backend = self.engine.meta, self.engine.backend

@@ -33,7 +33,8 @@ VIDEO_DETECT_EVERY = 5
 class Recognizer:
     """Detect faces, then classify each one's emotion.
 
-    Defaults work out of the box: the shipped int8 model and the YuNet detector found at
+    Defaults work out of the box: the shipped int8 `edge` model (`model="edge-s"`: the
+    faster shipped one; or a path to an exported model) and the YuNet detector found at
     `$EDGEFER_DETECTOR` or in the cache. `detector="none"` treats each image as one face.
     `det_size` is the longer side frames are scaled to for one detection pass (default:
     still images on a pyramid of sizes, VIDEO_DET_SIZE for video and cameras); on video,

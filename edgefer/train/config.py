@@ -23,7 +23,7 @@ class TrainConfig:
     """Options of one training run."""
 
     data: str
-    model: str = "edge-s"  # the defaults are the shipped model's recipe (recipes/edge-s.sh)
+    model: str = "edge-s"  # the defaults are edge-s's recipe (recipes/shipped.sh)
     epochs: int = 30
     batch_size: int = 64
     optimizer: str = "adamw"
