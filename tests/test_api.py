@@ -92,7 +92,6 @@ def test_classifier_single_and_batch(photo):
         clf.predict([face, face])
 
 
-
 def test_shipped_models_by_name(tmp_path, monkeypatch):
     """'edge' (the default) and 'edge-s' name the shipped files each backend runs; a file that
     exists wins over a name; a bare unknown name says what is shipped."""
@@ -111,6 +110,7 @@ def test_shipped_models_by_name(tmp_path, monkeypatch):
         EmotionClassifier("edge-s")
     with pytest.raises(EdgeferError, match=r"no shipped model of that name \(shipped: edge, "):
         EmotionClassifier("edge-m")
+
 
 def write_clip(photo, path, frames: int) -> None:
     img = cv2.imread(str(photo))

@@ -47,4 +47,4 @@ def shipped_models() -> list[Path]:
     """Every shipped file: each model's fp32 ONNX, ncnn conversion and int8 ONNX, the default
     model's last (`edgefer bench` runs its end-to-end pipeline on the last model)."""
     return [ASSETS / f"{name}{suffix}" for name in reversed(SHIPPED)
-            for suffix in (".onnx", ".ncnn.param", INT8)]
+            for suffix in (SUFFIXES["opencv"], SUFFIXES["ncnn"], INT8)]
