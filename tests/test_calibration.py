@@ -1,0 +1,31 @@
+"""benchmarks/calibration.py measures what `edgefer export --int8` ships, on val only."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+from conftest import REPO
+
+from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.assets import ASSETS, DEFAULT
+
+spec = importlib.util.spec_from_file_location("calibration", REPO / "benchmarks" / "calibration.py")
+calibration = importlib.util.module_from_spec(spec)
+sys.modules["calibration"] = calibration
+spec.loader.exec_module(calibration)
+
+
+def test_sweep_reproduces_the_shipped_int8_model_on_val(fer):
+    shipped = EmotionClassifier(DEFAULT)  # the default's int8 file
+    calib, metrics = shipped.meta.calibration, shipped.meta.metrics
+    val = fer.split("val")
+    base, rows = calibration.sweep(ASSETS / f"{DEFAULT}.onnx", fer.split("train"), val,
+                                   [calib["method"]], [calib["samples"]], [calib["seed"]])
+    (row,) = list(rows)
+    assert base == pytest.approx(EmotionClassifier(ASSETS / f"{DEFAULT}.onnx").meta
+                                 .metrics["val_acc"])
+    assert row.val_acc == pytest.approx(metrics["val_acc"], abs=1 / len(val))
+    assert row.drop_points == pytest.approx(100 * (base - row.val_acc))
+    assert 0.9 < row.agreement < 1.0
