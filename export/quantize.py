@@ -30,10 +30,13 @@ ACTIVATION_TYPES = {"uint8": QuantType.QUInt8, "int8": QuantType.QInt8}
 
 
 class FaceReader(CalibrationDataReader):
-    """Feeds calibration faces through the runtime's own preprocessing, in batches."""
+    """Feeds calibration faces through the runtime's own preprocessing, in batches of one
+    size (the largest divisor of the face count up to `batch`): onnxruntime's entropy and
+    percentile calibrators stack the batches and fail on a shorter last one."""
 
     def __init__(self, faces: FaceSet, spec: Preprocess, input_name: str, batch: int = 64) -> None:
         self.input_name = input_name
+        batch = max(d for d in range(1, batch + 1) if len(faces) % d == 0)
         self.batches = [spec(faces.images[i:i + batch]) for i in range(0, len(faces), batch)]
         self.pos = 0
 

@@ -29,3 +29,12 @@ def test_sweep_reproduces_the_shipped_int8_model_on_val(fer):
     assert row.val_acc == pytest.approx(metrics["val_acc"], abs=1 / len(val))
     assert row.drop_points == pytest.approx(100 * (base - row.val_acc))
     assert 0.9 < row.agreement < 1.0
+
+
+def test_histogram_calibrators_take_a_count_batches_do_not_divide(small_npz):
+    from edgefer.data import load_faces
+
+    faces = load_faces(small_npz)  # 70 faces: batches of 35, where 64 left a short last one
+    _, rows = calibration.sweep(ASSETS / "edge-s.onnx", faces.split("train"),
+                                faces.split("val"), ["entropy", "percentile"], [70], [0])
+    assert [r.method for r in rows] == ["entropy", "percentile"]
