@@ -1,6 +1,6 @@
 """Which int8 calibration keeps a model closest to its fp32 twin? Chosen on val only.
 
-Usage: python benchmarks/calibration.py MODEL.onnx [--data PATH] [--seeds 0]
+Usage: python benchmarks/calibration.py MODEL.onnx [--data PATH] [--seeds 0] [--markdown OUT.md]
            [--methods minmax,entropy,percentile] [--sizes 500,1000,2000]
 Quantizes the fp32 edgefer ONNX model once per calibration method, Training sample size and
 sample seed (the settings of `edgefer export --int8`), and prints a markdown table of val
@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from edgefer.atomic import atomic_write_text
 from edgefer.data import FaceSet, load_faces, resolve_data
-from edgefer.export.metadata import write_with_metadata
 from edgefer.export.quantize import calibration_set, quantize_int8
 from edgefer.machine import machine_info
 from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.backends import open_session
 
 
 @dataclass
@@ -38,28 +39,28 @@ class CalibrationRow:
     agreement: float  # top-1 agreement with fp32 on val
 
 
-def sweep(model: Path, train: FaceSet, val: FaceSet, methods: list[str], sizes: list[int],
-          seeds: list[int]) -> tuple[float, Iterator[CalibrationRow]]:
-    """fp32 val accuracy, and one row per setting (quantized as it is asked for)."""
-    fp32 = EmotionClassifier(model)
-    x = fp32.preprocess(val.images)
-    ref = fp32.run_tensor(x).argmax(1)
-    base = float((ref == val.labels).mean())
-    meta = replace(fp32.meta, precision="int8", metrics={})
+class CalibrationSweep:
+    """An fp32 model's val predictions, against which each int8 calibration is scored."""
 
-    def rows() -> Iterator[CalibrationRow]:
+    def __init__(self, model: Path, val: FaceSet) -> None:
+        self.model, self.labels = model, val.labels
+        fp32 = EmotionClassifier(model)
+        self.preprocess, self.x = fp32.preprocess, fp32.preprocess(val.images)
+        self.ref = fp32.run_tensor(self.x).argmax(1)
+        self.base = float((self.ref == self.labels).mean())
+
+    def row(self, train: FaceSet, method: str, size: int, seed: int) -> CalibrationRow:
+        """Quantize as `edgefer export --int8` does with these settings, and score on val."""
         with tempfile.TemporaryDirectory() as tmp:
-            work, raw, out = Path(tmp), Path(tmp) / "raw.onnx", Path(tmp) / "int8.onnx"
-            for method, size, seed in itertools.product(methods, sizes, seeds):
-                quantize_int8(model, raw, calibration_set(train, size, seed), fp32.preprocess,
-                              method, "uint8", True, work)
-                write_with_metadata(raw, meta, out)
-                pred = EmotionClassifier(out).run_tensor(x).argmax(1)
-                acc = float((pred == val.labels).mean())
-                yield CalibrationRow(method, size, seed, acc, 100 * (base - acc),
-                                     float(np.mean(pred == ref)))
-
-    return base, rows()
+            out = Path(tmp) / "int8.onnx"
+            quantize_int8(self.model, out, calibration_set(train, size, seed), self.preprocess,
+                          method, "uint8", True, Path(tmp))
+            session = open_session(out)
+            probs = session.run(None, {session.get_inputs()[0].name: self.x})[0]
+        pred = probs.argmax(1)
+        acc = float((pred == self.labels).mean())
+        return CalibrationRow(method, size, seed, acc, 100 * (self.base - acc),
+                              float(np.mean(pred == self.ref)))
 
 
 def main() -> None:
@@ -69,19 +70,26 @@ def main() -> None:
     ap.add_argument("--methods", default="minmax,entropy,percentile")
     ap.add_argument("--sizes", default="500,1000,2000")
     ap.add_argument("--seeds", default="0")
+    ap.add_argument("--markdown", type=Path, default=None, help="also write the table here")
     args = ap.parse_args()
     faces = load_faces(resolve_data(args.data))
-    val = faces.split("val")
-    base, rows = sweep(args.model, faces.split("train"), val, args.methods.split(","),
-                       [int(n) for n in args.sizes.split(",")],
-                       [int(n) for n in args.seeds.split(",")])
-    print(f"{args.model}: fp32 val accuracy {100 * base:.2f}% on {len(val)} PublicTest faces; "
-          f"{machine_info()['cpu']}\n")
-    print("| method | calib faces | seed | val acc | drop (points) | agreement with fp32 |\n"
-          "|---|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(f"| {r.method} | {r.size} | {r.seed} | {100 * r.val_acc:.2f}% | "
-              f"{r.drop_points:.2f} | {100 * r.agreement:.1f}% |", flush=True)
+    train, val = faces.split("train"), faces.split("val")
+    sweep = CalibrationSweep(args.model, val)
+    lines = [f"`python benchmarks/calibration.py {' '.join(sys.argv[1:])}`: {args.model}, fp32 "
+             f"val accuracy {100 * sweep.base:.2f}% on {len(val)} PublicTest faces; "
+             f"{machine_info()['cpu']}", "",
+             "| method | calib faces | seed | val acc | drop (points) | agreement with fp32 |",
+             "|---|---:|---:|---:|---:|---:|"]
+    print("\n".join(lines), flush=True)
+    for setting in itertools.product(args.methods.split(","),
+                                     [int(n) for n in args.sizes.split(",")],
+                                     [int(n) for n in args.seeds.split(",")]):
+        r = sweep.row(train, *setting)
+        lines.append(f"| {r.method} | {r.size} | {r.seed} | {100 * r.val_acc:.2f}% | "
+                     f"{r.drop_points:.2f} | {100 * r.agreement:.1f}% |")
+        print(lines[-1], flush=True)
+    if args.markdown is not None:
+        atomic_write_text(args.markdown, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

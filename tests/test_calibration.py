@@ -21,13 +21,12 @@ def test_sweep_reproduces_the_shipped_int8_model_on_val(fer):
     shipped = EmotionClassifier(DEFAULT)  # the default's int8 file
     calib, metrics = shipped.meta.calibration, shipped.meta.metrics
     val = fer.split("val")
-    base, rows = calibration.sweep(ASSETS / f"{DEFAULT}.onnx", fer.split("train"), val,
-                                   [calib["method"]], [calib["samples"]], [calib["seed"]])
-    (row,) = list(rows)
-    assert base == pytest.approx(EmotionClassifier(ASSETS / f"{DEFAULT}.onnx").meta
+    sweep = calibration.CalibrationSweep(ASSETS / f"{DEFAULT}.onnx", val)
+    row = sweep.row(fer.split("train"), calib["method"], calib["samples"], calib["seed"])
+    assert sweep.base == pytest.approx(EmotionClassifier(ASSETS / f"{DEFAULT}.onnx").meta
                                  .metrics["val_acc"])
     assert row.val_acc == pytest.approx(metrics["val_acc"], abs=1 / len(val))
-    assert row.drop_points == pytest.approx(100 * (base - row.val_acc))
+    assert row.drop_points == pytest.approx(100 * (sweep.base - row.val_acc))
     assert 0.9 < row.agreement < 1.0
 
 
@@ -35,6 +34,6 @@ def test_histogram_calibrators_take_a_count_batches_do_not_divide(small_npz):
     from edgefer.data import load_faces
 
     faces = load_faces(small_npz)  # 70 faces: batches of 35, where 64 left a short last one
-    _, rows = calibration.sweep(ASSETS / "edge-s.onnx", faces.split("train"),
-                                faces.split("val"), ["entropy", "percentile"], [70], [0])
+    sweep = calibration.CalibrationSweep(ASSETS / "edge-s.onnx", faces.split("val"))
+    rows = [sweep.row(faces.split("train"), m, 70, 0) for m in ("entropy", "percentile")]
     assert [r.method for r in rows] == ["entropy", "percentile"]
