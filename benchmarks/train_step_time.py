@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from edgefer.machine import machine_info
 from edgefer.models import create_model
-from edgefer.train.precision import cpu_has_native_bf16
+from edgefer.train.precision import cpu_has_bf16_matmul
 
 
 def step_ms(name: str, channels_last: bool, bf16: bool, batch: int, steps: int) -> float:
@@ -47,7 +47,7 @@ def main() -> None:
     args = ap.parse_args()
     info = machine_info()
     print(f"{info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
-          f"native bf16: {cpu_has_native_bf16()}; batch {args.batch}, ms per step\n")
+          f"bf16 matrix units: {cpu_has_bf16_matmul()}; batch {args.batch}, ms per step\n")
     print("| model | fp32 contiguous | fp32 channels-last | bf16 channels-last |")
     print("|---|---:|---:|---:|")
     for name in args.models:

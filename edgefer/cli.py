@@ -157,8 +157,8 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed (data order, augmentation, init).")]
         = C.seed,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = C.device,
-    amp: Annotated[bool, typer.Option(help="Mixed precision: bf16 on CPUs with native bf16 "
-                                           "(AMX, AVX512-BF16) and CUDA; fp32 elsewhere.")]
+    amp: Annotated[bool, typer.Option(help="Mixed precision: bf16 on CUDA and on CPUs with "
+                                           "bf16 matrix units (AMX, Arm BF16); fp32 elsewhere.")]
         = C.amp,
     teacher: Annotated[str | None, typer.Option(
         help="Distil from these trained models: checkpoints or .onnx, comma-separated "

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Recipes for the shipped models edgefer/assets/NAME.{onnx,int8.onnx,ncnn.*}:
-#   recipes/shipped.sh edge     # the default: 45 epochs, about 125 s each on 2 AMD EPYC cores
+#   recipes/shipped.sh edge     # the default: 80 epochs, 65-101 s each on 2 Intel Xeon cores (106 min)
 #   recipes/shipped.sh edge-s   # the faster one: 30 epochs, 49-81 s each on 2 CPU cores
-# CPU (fp32 on CPUs without native bf16) or CUDA; resumable: re-run to continue a killed run.
+# CPU (fp32 on CPUs without bf16 matrix units) or CUDA; resumable: re-run to continue a killed run.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
 name=${1:?usage: recipes/shipped.sh edge|edge-s}
 case $name in
-  edge) args=(--epochs 45 --batch-size 128) ;;
+  edge) args=(--epochs 80 --batch-size 128) ;;
   edge-s) args=(--epochs 30 --batch-size 64) ;;
   *) echo "unknown shipped model $name: edge or edge-s" >&2; exit 2 ;;
 esac
