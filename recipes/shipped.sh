@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Recipes for the shipped models edgefer/assets/NAME.{onnx,int8.onnx,ncnn.*}:
-#   recipes/shipped.sh edge     # the default: 80 epochs, 65-101 s each on 2 Intel Xeon cores (106 min)
+#   recipes/shipped.sh edge     # the default: 80 epochs, 65-101 s each on 2 Xeon cores (106 min)
 #   recipes/shipped.sh edge-s   # the faster one: 30 epochs, 49-81 s each on 2 CPU cores
-# CPU (fp32 on CPUs without bf16 matrix units) or CUDA; resumable: re-run to continue a killed run.
+# CPU (fp32 without bf16 matrix units) or CUDA; resumable: re-run to continue a killed run.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
 name=${1:?usage: recipes/shipped.sh edge|edge-s}
