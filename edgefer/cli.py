@@ -160,6 +160,9 @@ def train(
     amp: Annotated[bool, typer.Option(help="Mixed precision: bf16 on CUDA and on CPUs with "
                                            "bf16 matrix units (AMX, Arm BF16); fp32 elsewhere.")]
         = C.amp,
+    init: Annotated[Path | None, typer.Option(
+        help="Start from these weights, not random: a checkpoint, run dir or the fp32 .onnx "
+             "edgefer exported (same --model), e.g. edgefer/assets/edge.onnx.")] = None,
     teacher: Annotated[str | None, typer.Option(
         help="Distil from these trained models: checkpoints or .onnx, comma-separated "
              "(their probabilities are averaged).")] = None,
@@ -203,6 +206,7 @@ def train(
                 warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
                 class_weights=class_weights, augment=augment, patience=patience, limit=limit,
                 labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
+                init=str(init.expanduser().resolve()) if init else None,
                 teacher=teachers, kd_temperature=kd_temperature, kd_weight=kd_weight)
             trainer = start_run(cfg, out, console, world)
         best = trainer.fit()

@@ -7,6 +7,7 @@ from pathlib import Path
 import onnx
 
 from edgefer.atomic import atomic_write
+from edgefer.errors import EdgeferError
 from edgefer.modelmeta import KEY, ModelMeta
 
 
@@ -19,3 +20,17 @@ def write_with_metadata(src: Path, meta: ModelMeta, dst: Path) -> None:
     model.metadata_props.add(key=KEY, value=meta.to_json())
     model.producer_name = "edgefer"
     atomic_write(dst, lambda tmp: onnx.save(model, str(tmp)))
+
+
+def load_fp32(path: Path, use: str) -> tuple[onnx.ModelProto, ModelMeta]:
+    """An edgefer fp32 ONNX file and its metadata, for `use` (named in the errors): anything
+    else (not ONNX, not edgefer's, int8) is refused with one line."""
+    try:
+        model = onnx.load(str(path))
+    except Exception as e:  # protobuf's DecodeError and friends
+        raise EdgeferError(f"{path}: not a loadable ONNX model ({str(e)[:120]})") from None
+    meta = ModelMeta.from_model({p.key: p.value for p in model.metadata_props}, str(path))
+    if meta.precision != "fp32":
+        raise EdgeferError(f"{path}: {use} need the fp32 model, not {meta.precision}; use "
+                           "its model.onnx twin")
+    return model, meta

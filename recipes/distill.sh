@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# Issue 14's distillation step: an `edge` student distilled from the shipped `edge` (its fp32
-# ONNX file, the teacher), beside the shipped model itself, which is the same recipe trained on
-# the labels alone (recipes/shipped.sh edge: same epochs, same seed), so the gain of
-# distillation is the val difference. Measured when the shipped `edge` was the 45-epoch run
-# (README, Distillation): 45 epochs of 165-192 s on a 2-core AMD EPYC in fp32 (2 h 13 min;
-# the plain twin took 114-148 s an epoch there: the teacher runs on every batch).
+# Issue 14's distillation A/B, after `recipes/shipped.sh edge`: the student's twin, trained
+# the same way (the 80-epoch teacher's weights, 20 epochs, same seed and options) on the
+# labels alone, so the gain of the teachers is the val difference of runs/edge-kd and
+# runs/edge-ft. Then every model's val accuracy: teachers, their ensemble, both students.
 # Resumable: re-run the script after a kill and it continues where it stopped.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-run=runs/student-edge-kd
+run=runs/edge-ft
 if [ -f "$run/last.pt" ]; then
   edgefer train --resume "$run"
 else
-  edgefer train --model edge --epochs 80 --batch-size 128 --optimizer adamw --lr 2e-3 \
-    --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1 --augment default --seed 0 \
-    --teacher edgefer/assets/edge.onnx --kd-temperature 4 --kd-weight 0.7 --out "$run"
+  edgefer train --model edge --epochs 20 --batch-size 128 --optimizer adamw --lr 5e-4 \
+    --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1 --augment default --seed 1 \
+    --init runs/edge-80/export/model.onnx --out "$run"
 fi
-edgefer evaluate "$run" --split val                            # the student alone
-edgefer evaluate edgefer/assets/edge.onnx --split val          # its teacher, the plain twin
-edgefer evaluate "$run" edgefer/assets/edge.onnx --split val   # both, averaged
+t80=runs/edge-80/export/model.onnx t45=runs/edge-45/export/model.onnx
+for models in "$t80" "$t45" "$t80 $t45" runs/edge-kd "$run"; do
+  # shellcheck disable=SC2086  # a model list
+  edgefer evaluate $models --split val
+done

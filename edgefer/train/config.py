@@ -40,6 +40,7 @@ class TrainConfig:
     skip_bad: bool = False
     seed: int = 0
     device: str = "auto"
+    init: str | None = None  # start from these weights (a checkpoint or fp32 ONNX), not random
     teacher: list[str] | None = None  # checkpoints or ONNX models to distil from (averaged)
     kd_temperature: float = 4.0
     kd_weight: float = 0.7  # share of the loss that is distillation; the rest is the labels'

@@ -29,7 +29,9 @@ from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
 from edgefer.train.distill import Teacher, kd_loss
 from edgefer.train.distributed import SINGLE, World
 from edgefer.train.precision import autocast_dtype
+from edgefer.train.warm_start import warm_start
 
+WARM_START_FACES = 4096  # Training faces that measure an --init ONNX file's BatchNorm statistics
 HISTORY_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 
 
@@ -88,7 +90,11 @@ class Trainer:
         self.train_set, self.val_set = train, val
         self.x_train, self.y_train = self._tensors(train, soft=True)
         self.x_val, self.y_val = self._tensors(val, soft=False)
-        self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels).to(self.device)
+        self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels)
+        if cfg.init and resume_from is None:
+            warm_start(self.model, cfg.model, Path(cfg.init), self.spec, list(EMOTIONS),
+                       self.x_train[:WARM_START_FACES])
+        self.model = self.model.to(self.device)
         self.cuda = self.device.type == "cuda"
         if self.cuda:  # the faces fit on any GPU: augment there, no copy per step
             self.x_train, self.y_train = self.x_train.to(self.device), self.y_train.to(self.device)

@@ -93,16 +93,9 @@ def inspect_onnx(path: Path, face: np.ndarray) -> Inspected:
     import onnx
     import onnxruntime as ort
 
-    from edgefer.modelmeta import ModelMeta
+    from edgefer.export.metadata import load_fp32
 
-    try:
-        model = onnx.load(str(path))
-    except Exception as e:  # protobuf's DecodeError and friends
-        raise EdgeferError(f"{path}: not a loadable ONNX model ({str(e)[:120]})") from None
-    meta = ModelMeta.from_model({p.key: p.value for p in model.metadata_props}, str(path))
-    if meta.precision != "fp32":
-        raise EdgeferError(f"{path}: feature maps need the fp32 model (int8 graphs fuse their "
-                           "activations into quantize nodes); use its model.onnx twin")
+    model, meta = load_fp32(path, "feature maps")
     picked = [(("conv" if n.op_type == "Relu" else "pool"), n.output[0])
               for n in model.graph.node if n.op_type in ("Relu", "MaxPool")]
     known = {o.name for o in model.graph.output}

@@ -1,0 +1,129 @@
+"""Warm starts (`edgefer train --init`): a new run begins from a trained model's weights.
+
+The source is an edgefer checkpoint (file or run directory) of the same architecture, or the
+fp32 ONNX file `edgefer export` wrote from one (the shipped models come only as ONNX). Export
+folds each BatchNorm into its convolution; here the folded convolution is unfolded again: the
+conv keeps the folded weights and its BatchNorm gets the statistics those weights produce on
+real faces, with scale and shift chosen so that the network computes exactly the exported
+function in eval mode, and nearly the same in training mode (batch statistics).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from edgefer.errors import EdgeferError
+from edgefer.preprocess import Preprocess
+from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+
+
+def warm_start(model: nn.Module, arch: str, path: Path, spec: Preprocess, labels: list[str],
+               faces: torch.Tensor) -> None:
+    """Load `path`'s weights into `model` (built as `arch` for `spec` and `labels`);
+    `faces` (preprocessed, N x C x H x W) measure the unfolded BatchNorm statistics."""
+    if path.suffix == ".onnx":
+        arch_, spec_, labels_, weights = _read_onnx(path)
+    else:
+        ckpt = load_checkpoint(path)
+        (source, spec_, labels_), arch_, weights = model_from_checkpoint(ckpt), ckpt["arch"], None
+    if arch_ != arch:
+        raise EdgeferError(f"--init {path}: holds an {arch_!r} model, not {arch!r} (--model)")
+    if (spec_, labels_) != (spec, labels):
+        raise EdgeferError(f"--init {path}: its input or labels differ from this run's")
+    if weights is None:
+        model.load_state_dict(source.state_dict())
+    else:
+        _unfold(model, weights, faces, path)
+
+
+def _read_onnx(path: Path) -> tuple[str | None, Preprocess, list[str], dict[str, np.ndarray]]:
+    """Architecture, input, labels and named weights of an edgefer fp32 ONNX file."""
+    from onnx import numpy_helper
+
+    from edgefer.export.metadata import load_fp32
+
+    proto, meta = load_fp32(path, "warm starts (--init)")
+    # export wraps the network in nn.Sequential(net, Softmax): its weights are named "0.<key>"
+    weights = {t.name.removeprefix("0."): numpy_helper.to_array(t).copy()
+               for t in proto.graph.initializer if t.name.startswith("0.")}
+    return meta.arch, meta.preprocess, meta.labels, weights
+
+
+def _conv_bn_pairs(model: nn.Module) -> list[tuple[str, str, nn.Conv2d, nn.BatchNorm2d]]:
+    """(conv name, bn name, conv, bn) for every Conv2d followed by a BatchNorm2d in a
+    Sequential: the pairs export folds (export.to_onnx.fold_batchnorm)."""
+    pairs = []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Sequential):
+            prefix = f"{name}." if name else ""
+            for i in range(len(module) - 1):
+                if isinstance(module[i], nn.Conv2d) and isinstance(module[i + 1], nn.BatchNorm2d):
+                    pairs.append((f"{prefix}{i}", f"{prefix}{i + 1}", module[i], module[i + 1]))
+    return pairs
+
+
+@torch.no_grad()
+def _unfold(model: nn.Module, weights: dict[str, np.ndarray], faces: torch.Tensor,
+            path: Path) -> None:
+    pairs = _conv_bn_pairs(model)
+    state = model.state_dict()
+    unfolded = tuple(f"{name}." for pair in pairs for name in pair[:2])
+    # in the file: every weight outside the folded pairs, and each conv's folded weight + bias
+    wanted = {k: tuple(v.shape) for k, v in state.items() if not k.startswith(unfolded)}
+    for conv_name, _, conv, _ in pairs:
+        wanted |= {f"{conv_name}.weight": tuple(conv.weight.shape),
+                   f"{conv_name}.bias": (conv.out_channels,)}
+    bad = sorted(k for k, shape in wanted.items()
+                 if k not in weights or weights[k].shape != shape)
+    if bad:
+        raise EdgeferError(f"--init {path}: its weights do not fit the model "
+                           f"(missing or misshapen: {', '.join(bad[:3])})")
+    for k in wanted:
+        if k in state:
+            state[k].copy_(torch.from_numpy(weights[k]))
+    shifts = {}
+    for conv_name, _, conv, bn in pairs:
+        if conv.bias is not None:
+            conv.bias.zero_()
+        shifts[conv_name] = torch.from_numpy(weights[f"{conv_name}.bias"])
+        # identity BatchNorm plus the folded bias: the exported function, exactly
+        bn.running_mean.zero_(), bn.running_var.fill_(1 - bn.eps)
+        bn.weight.fill_(1.0), bn.bias.copy_(shifts[conv_name])
+    stats = _conv_output_stats(model, [conv for _, _, conv, _ in pairs], faces)
+    for (conv_name, _, _, bn), (mean, var) in zip(pairs, stats, strict=True):
+        # the same function with the statistics training will see: scale * (x - mean) / std
+        # + shift = x + folded bias, so train-mode batches are normalised as they were
+        bn.running_mean.copy_(mean), bn.running_var.copy_(var)
+        bn.weight.copy_((var + bn.eps).sqrt()), bn.bias.copy_(mean + shifts[conv_name])
+
+
+def _conv_output_stats(model: nn.Module, convs: list[nn.Conv2d],
+                       faces: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per-channel mean and variance of each conv's output over `faces` (eval mode)."""
+    sums: dict[int, list[torch.Tensor]] = {id(c): [] for c in convs}
+
+    def hook(conv, _inp, out):
+        out = out.float().transpose(0, 1).flatten(1)
+        sums[id(conv)].append(torch.stack([out.sum(1), (out * out).sum(1),
+                                           torch.full_like(out[:, 0], out.shape[1])]))
+
+    handles = [c.register_forward_hook(hook) for c in convs]
+    was_training = model.training
+    model.eval()
+    try:
+        for batch in faces.split(256):
+            model(batch)
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    stats = []
+    for c in convs:
+        s, s2, n = torch.stack(sums[id(c)]).sum(0)
+        mean = s / n
+        stats.append((mean, (s2 / n - mean * mean).clamp_min(0)))
+    return stats
