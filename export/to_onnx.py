@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from edgefer.errors import EdgeferError
+from edgefer.models.layers import conv_bn_pairs
 from edgefer.preprocess import Preprocess
 
 OPSET = 18
@@ -21,14 +22,9 @@ INPUT, OUTPUT = "input", "probs"
 
 def fold_batchnorm(model: nn.Module) -> nn.Module:
     """Fold every Conv2d directly followed by BatchNorm2d (in a Sequential) into the conv."""
-    for module in model.modules():
-        if not isinstance(module, nn.Sequential):
-            continue
-        for i in range(len(module) - 1):
-            conv, bn = module[i], module[i + 1]
-            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                module[i] = fuse_conv_bn_eval(conv, bn)
-                module[i + 1] = nn.Identity()
+    for conv_name, bn_name, conv, bn in conv_bn_pairs(model):
+        model.set_submodule(conv_name, fuse_conv_bn_eval(conv, bn))
+        model.set_submodule(bn_name, nn.Identity())
     return model
 
 

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from edgefer.errors import EdgeferError
+from edgefer.models.layers import conv_bn_pairs
 from edgefer.preprocess import Preprocess
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 
@@ -53,23 +54,10 @@ def _read_onnx(path: Path) -> tuple[str | None, Preprocess, list[str], dict[str,
     return meta.arch, meta.preprocess, meta.labels, weights
 
 
-def _conv_bn_pairs(model: nn.Module) -> list[tuple[str, str, nn.Conv2d, nn.BatchNorm2d]]:
-    """(conv name, bn name, conv, bn) for every Conv2d followed by a BatchNorm2d in a
-    Sequential: the pairs export folds (export.to_onnx.fold_batchnorm)."""
-    pairs = []
-    for name, module in model.named_modules():
-        if isinstance(module, nn.Sequential):
-            prefix = f"{name}." if name else ""
-            for i in range(len(module) - 1):
-                if isinstance(module[i], nn.Conv2d) and isinstance(module[i + 1], nn.BatchNorm2d):
-                    pairs.append((f"{prefix}{i}", f"{prefix}{i + 1}", module[i], module[i + 1]))
-    return pairs
-
-
 @torch.no_grad()
 def _unfold(model: nn.Module, weights: dict[str, np.ndarray], faces: torch.Tensor,
             path: Path) -> None:
-    pairs = _conv_bn_pairs(model)
+    pairs = conv_bn_pairs(model)
     state = model.state_dict()
     unfolded = tuple(f"{name}." for pair in pairs for name in pair[:2])
     # in the file: every weight outside the folded pairs, and each conv's folded weight + bias
