@@ -1,11 +1,13 @@
 """Which int8 calibration keeps a model closest to its fp32 twin? Chosen on val only.
 
 Usage: python benchmarks/calibration.py MODEL.onnx [--data PATH] [--seeds 0] [--markdown OUT.md]
-           [--methods minmax,entropy,percentile] [--sizes 500,1000,2000]
-Quantizes the fp32 edgefer ONNX model once per calibration method, Training sample size and
-sample seed (the settings of `edgefer export --int8`), and prints a markdown table of val
-(PublicTest) accuracy, its drop against fp32 and top-1 agreement with fp32. The test split is
-never read: pick here, then export with the winner and read test once.
+           [--methods minmax,entropy,percentile] [--sizes 500,1000,2000] [--ranges stem,all]
+Quantizes the fp32 edgefer ONNX model once per calibration method, Training sample size,
+sample seed and 7-bit weight range (the settings of `edgefer export --int8`), and prints a
+markdown table of val (PublicTest) accuracy, its drop against fp32, top-1 agreement with fp32,
+and the agreement of this CPU's int8 kernels with exact arithmetic (the QDQ graph run
+unfused, in float: below 100% where int16 saturates, on x86 CPUs without VNNI). The test
+split is never read: pick here, then export with the winner and read test once.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 
 from edgefer.atomic import atomic_write_text
 from edgefer.data import FaceSet, load_faces, resolve_data
-from edgefer.export.quantize import calibration_set, quantize_int8
+from edgefer.export.quantize import REDUCE_RANGES, calibration_set, quantize_int8
 from edgefer.machine import machine_info
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.backends import open_session
 
 
 @dataclass
@@ -34,9 +36,11 @@ class CalibrationRow:
     method: str
     size: int
     seed: int
+    reduce_range: str  # which weights keep to 7 bits: stem, all or none
     val_acc: float
     drop_points: float  # fp32 val accuracy minus int8's
     agreement: float  # top-1 agreement with fp32 on val
+    exact: float  # top-1 agreement of this CPU's int8 kernels with exact int8 arithmetic
 
 
 class CalibrationSweep:
@@ -49,18 +53,26 @@ class CalibrationSweep:
         self.ref = fp32.run_tensor(self.x).argmax(1)
         self.base = float((self.ref == self.labels).mean())
 
-    def row(self, train: FaceSet, method: str, size: int, seed: int) -> CalibrationRow:
+    def row(self, train: FaceSet, method: str, size: int, seed: int,
+            reduce_range: str = "stem") -> CalibrationRow:
         """Quantize as `edgefer export --int8` does with these settings, and score on val."""
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "int8.onnx"
             quantize_int8(self.model, out, calibration_set(train, size, seed), self.preprocess,
-                          method, "uint8", True, Path(tmp))
-            session = open_session(out)
-            probs = session.run(None, {session.get_inputs()[0].name: self.x})[0]
-        pred = probs.argmax(1)
+                          method, "uint8", reduce_range, Path(tmp))
+            pred, exact = (self.predict(out, fused) for fused in (True, False))
         acc = float((pred == self.labels).mean())
-        return CalibrationRow(method, size, seed, acc, 100 * (self.base - acc),
-                              float(np.mean(pred == self.ref)))
+        return CalibrationRow(method, size, seed, reduce_range, acc, 100 * (self.base - acc),
+                              float(np.mean(pred == self.ref)), float(np.mean(pred == exact)))
+
+    def predict(self, model: Path, fused: bool) -> np.ndarray:
+        """Val predictions of an int8 file: fused into this CPU's int8 kernels, or unfused,
+        its Dequantize nodes feeding float ops (the same int8 values, no int16 saturation)."""
+        opts = ort.SessionOptions()
+        if not fused:
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+        return session.run(None, {session.get_inputs()[0].name: self.x})[0].argmax(1)
 
 
 def main() -> None:
@@ -70,23 +82,29 @@ def main() -> None:
     ap.add_argument("--methods", default="minmax,entropy,percentile")
     ap.add_argument("--sizes", default="500,1000,2000")
     ap.add_argument("--seeds", default="0")
+    ap.add_argument("--ranges", default="stem", help="7-bit weights: stem, all, none")
     ap.add_argument("--markdown", type=Path, default=None, help="also write the table here")
     args = ap.parse_args()
+    if not set(args.ranges.split(",")) <= set(REDUCE_RANGES):
+        ap.error(f"--ranges takes {', '.join(REDUCE_RANGES)}, not {args.ranges}")
     faces = load_faces(resolve_data(args.data))
     train, val = faces.split("train"), faces.split("val")
     sweep = CalibrationSweep(args.model, val)
     lines = [f"`python benchmarks/calibration.py {' '.join(sys.argv[1:])}`: {args.model}, fp32 "
              f"val accuracy {100 * sweep.base:.2f}% on {len(val)} PublicTest faces; "
              f"{machine_info()['cpu']}", "",
-             "| method | calib faces | seed | val acc | drop (points) | agreement with fp32 |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "| method | calib faces | seed | 7-bit weights | val acc | drop (points) "
+             "| agreement with fp32 | int8 kernels = exact |",
+             "|---|---:|---:|---|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
     for setting in itertools.product(args.methods.split(","),
                                      [int(n) for n in args.sizes.split(",")],
-                                     [int(n) for n in args.seeds.split(",")]):
+                                     [int(n) for n in args.seeds.split(",")],
+                                     args.ranges.split(",")):
         r = sweep.row(train, *setting)
-        lines.append(f"| {r.method} | {r.size} | {r.seed} | {100 * r.val_acc:.2f}% | "
-                     f"{r.drop_points:.2f} | {100 * r.agreement:.1f}% |")
+        lines.append(f"| {r.method} | {r.size} | {r.seed} | {r.reduce_range} | "
+                     f"{100 * r.val_acc:.2f}% | {r.drop_points:.2f} | {100 * r.agreement:.1f}% | "
+                     f"{100 * r.exact:.1f}% |")
         print(lines[-1], flush=True)
     if args.markdown is not None:
         atomic_write_text(args.markdown, "\n".join(lines) + "\n")

@@ -274,9 +274,10 @@ def export_cmd(
                                                  "(points).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Calibration sample seed.")] = 0,
     latency_runs: Annotated[int, typer.Option(help="Timed runs per model.")] = 500,
-    reduce_range: Annotated[bool, typer.Option(
-        help="7-bit int8 weights: exact on x86 CPUs without VNNI (AVX2), whose int8 kernels "
-             "saturate with full-range weights.")] = True,
+    reduce_range: Annotated[str, typer.Option(
+        help="Which int8 weights keep to 7 bits: stem (the first convolution, whose "
+             "image input saturates the int8 kernels of x86 CPUs without VNNI at full "
+             "range), all or none.")] = "stem",
     fmt: Annotated[list[str] | None, typer.Option(
         "--format", help="Also convert to openvino (IR: fp32, and int8 with --int8; "
                          "pip install 'edgefer[openvino]') or ncnn (fp16; pip install "

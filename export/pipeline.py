@@ -26,7 +26,13 @@ from edgefer.export.formats import (
     converted_precision,
 )
 from edgefer.export.metadata import write_with_metadata
-from edgefer.export.quantize import ACTIVATION_TYPES, CALIB_METHODS, calibration_set, quantize_int8
+from edgefer.export.quantize import (
+    ACTIVATION_TYPES,
+    CALIB_METHODS,
+    REDUCE_RANGES,
+    calibration_set,
+    quantize_int8,
+)
 from edgefer.export.report import (
     ExportReport,
     FormatFigures,
@@ -55,7 +61,7 @@ class ExportOptions:
     max_drop: float = 1.0  # allowed int8 val accuracy loss, in points
     seed: int = 0
     latency_runs: int = 500
-    reduce_range: bool = True  # 7-bit weights: no int16 saturation on AVX2 CPUs without VNNI
+    reduce_range: str = "stem"  # 7-bit weights where AVX2 CPUs without VNNI would saturate
     formats: tuple[str, ...] = ("onnx",)  # also: openvino, ncnn (converted from the ONNX files)
 
     def check(self) -> None:
@@ -66,6 +72,8 @@ class ExportOptions:
             raise EdgeferError(f"--calib-method must be one of {', '.join(CALIB_METHODS)}")
         if self.activations not in ACTIVATION_TYPES:
             raise EdgeferError(f"--activations must be one of {', '.join(ACTIVATION_TYPES)}")
+        if self.reduce_range not in REDUCE_RANGES:
+            raise EdgeferError(f"--reduce-range must be one of {', '.join(REDUCE_RANGES)}")
         if self.latency_runs < 1:
             raise EdgeferError("--latency-runs must be at least 1")
 
@@ -105,7 +113,7 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
             quantize_int8(work / "raw.onnx", work / "int8.onnx", calib, spec, opts.calib_method,
                           opts.activations, opts.reduce_range, work)
             staged["int8"] = work / INT8_NAME
-            weights = "int8 per-channel" + (", 7-bit range" if opts.reduce_range else "")
+            weights = f"int8 per-channel, {REDUCE_RANGES[opts.reduce_range]}"
             calibration = {"method": opts.calib_method, "samples": len(calib),
                            "seed": opts.seed, "split": "train", "activations": opts.activations,
                            "weights": weights, "format": "QDQ"}

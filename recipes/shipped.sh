@@ -35,17 +35,18 @@ case $name in
     teachers=runs/edge-80/export/model.onnx,runs/edge-45/export/model.onnx
     train runs/edge-kd --model edge --epochs 20 --batch-size 128 --lr 5e-4 --seed 1 \
       --init runs/edge-80/export/model.onnx --teacher "$teachers"
-    run=runs/edge-kd ;;
+    run=runs/edge-kd range=stem ;;
   edge-s)
     train runs/edge-s-ship --model edge-s --epochs 30 --batch-size 64 --lr 2e-3 --seed 0
-    run=runs/edge-s-ship ;;
+    run=runs/edge-s-ship range=all ;;
   *) echo "unknown shipped model $name: edge or edge-s" >&2; exit 2 ;;
 esac
-# int8 weights in a 7-bit range (export's default; the shipped edge-s int8 file was
-# re-quantized so from its fp32 file when full-range weights proved to saturate on x86 CPUs
-# without VNNI, see README, Export); ncnn fp16 needs `pip install 'edgefer[ncnn]'`.
-edgefer export "$run" --int8 --calib-size 1000 --calib-method minmax --format ncnn \
-  --out "$run/export"
+# int8 weights in a 7-bit range where x86 CPUs without VNNI would saturate: edge in its
+# first convolution (export's default, chosen on val: benchmarks/calibration.md), edge-s
+# everywhere (its int8 file predates that option; see README, Export); ncnn fp16 needs
+# `pip install 'edgefer[ncnn]'`.
+edgefer export "$run" --int8 --calib-size 1000 --calib-method minmax --reduce-range "$range" \
+  --format ncnn --out "$run/export"
 for suffix in .onnx .int8.onnx .ncnn.param .ncnn.bin .ncnn.json; do
   install -m 644 "$run/export/model$suffix" "edgefer/assets/$name$suffix"
 done

@@ -157,6 +157,7 @@ def test_resolve_data(monkeypatch, tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "fer2013.csv").write_text("")
     assert resolve_data(None) == tmp_path / "data" / "fer2013.csv"
+    assert resolve_data(tmp_path / "data") == tmp_path / "data" / "fer2013.csv"  # its folder
     monkeypatch.setenv("EDGEFER_DATA", str(tmp_path / "nope.npz"))
     with pytest.raises(EdgeferError, match="dataset not found"):
         resolve_data(None)

@@ -23,6 +23,16 @@ def recorded_data(run: Path) -> Path | None:
     return Path(recorded) if isinstance(recorded, str) and Path(recorded).exists() else None
 
 
+def _dataset_in(p: Path) -> Path:
+    """`p`, or the FER2013 file inside it where `p` is a folder holding one (such as a copy
+    of shared/data/fer2013/) rather than an image-folder root."""
+    if p.is_dir() and not (p / "train").is_dir():
+        for name in CACHE_NAMES[:2]:
+            if (p / name).is_file():
+                return p / name
+    return p
+
+
 def resolve_data(path: str | Path | None, run: Path | None = None) -> Path:
     """The dataset path to read: `path`, else the data `run` was trained on, else
     `EDGEFER_DATA`, else the cache; or a one-line error saying where to put it."""
@@ -34,7 +44,7 @@ def resolve_data(path: str | Path | None, run: Path | None = None) -> Path:
         p = Path(path).expanduser()
         if not p.exists():
             raise EdgeferError(f"dataset not found: {p}")
-        return p
+        return _dataset_in(p)
     for name in CACHE_NAMES:
         p = cache_dir() / "data" / name
         if p.exists():
