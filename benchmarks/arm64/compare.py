@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--min-agreement-other", type=float, default=0.95,
                         help="ncnn's and OpenVINO's agreement with onnxruntime on aarch64: "
                              "their own int8 (and ncnn's Armv8.2 fp16) kernels round "
-                             "differently, so near-ties flip (96.6-97.2%% on x86 too); a "
+                             "differently, so near-ties flip (97-98%% on x86 too); a "
                              "mis-run model (wrong layout, scale or input) falls far below")
     args = parser.parse_args()
 
