@@ -27,6 +27,7 @@ from edgefer.data import FaceSet, load_faces, resolve_data
 from edgefer.export.quantize import REDUCE_RANGES, calibration_set, quantize_int8
 from edgefer.machine import machine_info
 from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.backends import session_options
 
 
 @dataclass
@@ -68,7 +69,7 @@ class CalibrationSweep:
     def predict(self, model: Path, fused: bool) -> np.ndarray:
         """Val predictions of an int8 file: fused into this CPU's int8 kernels, or unfused,
         its Dequantize nodes feeding float ops (the same int8 values, no int16 saturation)."""
-        opts = ort.SessionOptions()
+        opts = session_options(None)
         if not fused:
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])

@@ -27,9 +27,12 @@ def read_predictions(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     return rows, preds, probs
 
 
-def compare_predictions(arm: Path, x86: Path, backend: str, out: Path) -> dict:
+def compare_predictions(arm: Path, x86: Path, backend: str,
+                        reference: dict[str, tuple[list[str], np.ndarray, np.ndarray]] | None
+                        ) -> dict:
     """Top-1 agreement and probability differences of one backend's two runs, and (for an
-    optional backend) each run's agreement with onnxruntime on the same architecture, printed."""
+    optional backend) each run's agreement with `reference`, onnxruntime's runs by
+    architecture, printed."""
     rows_a, pred_a, prob_a = read_predictions(arm)
     rows_x, pred_x, prob_x = read_predictions(x86)
     assert rows_a == rows_x, "the two runs saw different faces"
@@ -41,9 +44,9 @@ def compare_predictions(arm: Path, x86: Path, backend: str, out: Path) -> dict:
         print(f"  row {rows_a[i]}: aarch64 {pred_a[i]} ({prob_a[i].max():.3f}) vs "
               f"x86 {pred_x[i]} ({prob_x[i].max():.3f})")
     result = {"faces": len(rows_a), "agreement": agree, "max_prob_diff": float(diff.max())}
-    if backend != "onnxruntime":
+    if reference is not None:
         for arch, pred in (("aarch64", pred_a), ("x86_64", pred_x)):
-            rows_r, pred_r, _ = read_predictions(out / f"test.{arch}.csv")
+            rows_r, pred_r, _ = reference[arch]
             assert rows_r == rows_a, "the backend and onnxruntime saw different faces"
             result[f"agreement_with_onnxruntime_{arch}"] = float((pred == pred_r).mean())
             print(f"  {arch}: agrees with onnxruntime on {arch} on "
@@ -63,12 +66,14 @@ def main() -> int:
                              "mis-run model (wrong layout, scale or input) falls far below")
     args = parser.parse_args()
 
+    reference = {arch: read_predictions(args.out / f"test.{arch}.csv")
+                 for arch in ("aarch64", "x86_64")}
     backends = {}
     for arm in sorted(args.out.glob("test.aarch64*.csv")):
         backend = arm.name.removeprefix("test.aarch64").removesuffix(".csv").strip(".")
         backends[backend or "onnxruntime"] = compare_predictions(
             arm, args.out / arm.name.replace("aarch64", "x86_64"), backend or "onnxruntime",
-            args.out)
+            reference if backend else None)
 
     det_a = json.loads((args.out / "detect.aarch64.json").read_text())
     det_x = json.loads((args.out / "detect.x86_64.json").read_text())

@@ -9,7 +9,8 @@ from pathlib import Path
 from edgefer.cache import cache_dir
 from edgefer.errors import EdgeferError
 
-CACHE_NAMES = ("fer2013.npz", "fer2013.csv", "fer2013")
+DATA_FILES = ("fer2013.npz", "fer2013.csv")
+CACHE_NAMES = (*DATA_FILES, "fer2013")  # the files, or an image-folder root
 
 
 def recorded_data(run: Path) -> Path | None:
@@ -27,7 +28,7 @@ def _dataset_in(p: Path) -> Path:
     """`p`, or the FER2013 file inside it where `p` is a folder holding one (such as a copy
     of shared/data/fer2013/) rather than an image-folder root."""
     if p.is_dir() and not (p / "train").is_dir():
-        for name in CACHE_NAMES[:2]:
+        for name in DATA_FILES:
             if (p / name).is_file():
                 return p / name
     return p
