@@ -7,9 +7,8 @@ BIN := $(VENV)/bin
 SHARED ?= $(abspath ../shared)
 PHOTO ?= $(SHARED)/models/testdata/astronaut.png
 export EDGEFER_DATA ?= $(SHARED)/data/fer2013/fer2013.npz
-export EDGEFER_DETECTOR ?= $(SHARED)/models/face_detection_yunet_2023mar.onnx
 
-.PHONY: setup demo test test-fast test-reliability lint arm64-check clean
+.PHONY: setup demo demo-video test test-fast test-reliability lint arm64-check clean
 
 setup: $(VENV)/.installed
 
@@ -22,6 +21,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/edgefer detect --source $(PHOTO) --save runs/demo/$(notdir $(basename $(PHOTO))).png
 	@echo "annotated image: runs/demo/$(notdir $(basename $(PHOTO))).png"
+
+# A video run to its outputs: annotated video, per-face CSV, per-track summary, timeline plot.
+demo-video: setup
+	$(BIN)/python benchmarks/demo_video.py runs/demo/astronaut4.avi --photo $(PHOTO)
+	$(BIN)/edgefer detect --source runs/demo/astronaut4.avi --save runs/demo/astronaut4.mp4 \
+	  --csv runs/demo/astronaut4.csv --summary --timeline runs/demo/astronaut4-timeline.png
 
 lint: setup
 	$(BIN)/ruff check .

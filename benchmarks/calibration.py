@@ -24,7 +24,8 @@ import onnxruntime as ort
 
 from edgefer.atomic import atomic_write_text
 from edgefer.data import FaceSet, load_faces, resolve_data
-from edgefer.export.quantize import REDUCE_RANGES, calibration_set, quantize_int8
+from edgefer.export.options import REDUCE_RANGES
+from edgefer.export.quantize import calibration_set, quantize_int8
 from edgefer.machine import machine_info
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.backends import session_options

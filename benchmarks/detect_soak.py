@@ -18,9 +18,9 @@ from edgefer.bench.pipeline_speed import write_video
 from edgefer.bench.suite import PIPELINE_FACES
 from edgefer.data import load_faces, resolve_data
 from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.defaults import VIDEO_DET_SIZE
 from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.pipeline import EmotionPipeline
-from edgefer.runtime.recognizer import VIDEO_DET_SIZE
 from edgefer.runtime.sources import FrameSource
 from edgefer.runtime.tracker import Tracker
 

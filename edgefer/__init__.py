@@ -1,8 +1,9 @@
 """edgefer: facial emotion recognition from FER2013 training to int8 ONNX on small CPUs.
 
     from edgefer import Recognizer
-    results = Recognizer()("photo.jpg")    # shipped int8 model, YuNet face detector
+    results = Recognizer()("photo.jpg")    # shipped int8 model, shipped YuNet face detector
     results[0].faces[0].emotion            # 'happy'
+    Recognizer().run("clip.mp4", save="out.mp4", csv="out.csv")   # a RunSummary
 
 The names below load on first use, so `import edgefer` stays light; none needs torch.
 """
@@ -22,10 +23,11 @@ _EXPORTS = {
     "Face": "edgefer.runtime.face_detector",
     "FaceResult": "edgefer.runtime.results",
     "FrameResult": "edgefer.runtime.results",
+    "RunSummary": "edgefer.runtime.run",
     "EdgeferError": "edgefer.errors",
 }
 __all__ = ["EdgeferError", "EmotionClassifier", "Face", "FaceDetector", "FaceResult",
-           "FrameResult", "Prediction", "Recognizer", "__version__"]
+           "FrameResult", "Prediction", "Recognizer", "RunSummary", "__version__"]
 
 if TYPE_CHECKING:
     from edgefer.errors import EdgeferError
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from edgefer.runtime.face_detector import Face, FaceDetector
     from edgefer.runtime.recognizer import Recognizer
     from edgefer.runtime.results import FaceResult, FrameResult
+    from edgefer.runtime.run import RunSummary
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Where edgefer keeps downloaded files (the face detector, datasets, wheels for tests)."""
+"""Where edgefer looks for datasets a user placed there, and where tests keep their wheels."""
 
 from __future__ import annotations
 

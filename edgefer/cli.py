@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +16,14 @@ from rich.table import Table
 
 from edgefer import __version__
 from edgefer.errors import EdgeferError, installed, require
+from edgefer.export.options import ACTIVATION_TYPES, CALIB_METHODS, REDUCE_RANGES, ExportOptions
+from edgefer.runtime.defaults import DETECT as D
+from edgefer.runtime.defaults import VIDEO_DET_SIZE
 from edgefer.train.config import AUGMENT_PRESETS, DEFAULT_LR, OPTIMIZERS, SCHEDULERS, TrainConfig
 
-C = TrainConfig  # the options' defaults are the config's, so the two cannot disagree
+# the options' defaults are the library's (train's config, export's options, detect's
+# defaults), so the two cannot disagree
+C, E = TrainConfig, ExportOptions
 
 # rich_markup_mode=None: help text is plain, so "[openvino]" in an install hint stays visible
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -263,21 +270,22 @@ def export_cmd(
     out: Annotated[Path | None, typer.Option(help="Output directory (default: RUN/export).")]
         = None,
     int8: Annotated[bool, typer.Option("--int8", help="Also write the static int8 QDQ "
-                                                      "model.int8.onnx.")] = False,
+                                                      "model.int8.onnx.")] = E.int8,
     data: RunDataOpt = None,
     calib_size: Annotated[int, typer.Option(help="Training faces to calibrate on (stratified).")]
-        = 1000,
-    calib_method: Annotated[str, typer.Option(help="minmax, entropy or percentile.")] = "minmax",
-    activations: Annotated[str, typer.Option(help="int8 activation type: uint8 or int8.")]
-        = "uint8",
+        = E.calib_size,
+    calib_method: Annotated[str, typer.Option(help=", ".join(CALIB_METHODS) + ".")]
+        = E.calib_method,
+    activations: Annotated[str, typer.Option(
+        help="int8 activation type: " + " or ".join(ACTIVATION_TYPES) + ".")] = E.activations,
     max_drop: Annotated[float, typer.Option(help="Fail if int8 loses more val accuracy "
-                                                 "(points).")] = 1.0,
-    seed: Annotated[int, typer.Option(help="Calibration sample seed.")] = 0,
-    latency_runs: Annotated[int, typer.Option(help="Timed runs per model.")] = 500,
+                                                 "(points).")] = E.max_drop,
+    seed: Annotated[int, typer.Option(help="Calibration sample seed.")] = E.seed,
+    latency_runs: Annotated[int, typer.Option(help="Timed runs per model.")] = E.latency_runs,
     reduce_range: Annotated[str, typer.Option(
         help="Which int8 weights keep to 7 bits: stem (the first convolution, whose "
              "image input saturates the int8 kernels of x86 CPUs without VNNI at full "
-             "range), all or none.")] = "stem",
+             "range), all or none.", metavar="|".join(REDUCE_RANGES))] = E.reduce_range,
     fmt: Annotated[list[str] | None, typer.Option(
         "--format", help="Also convert to openvino (IR: fp32, and int8 with --int8; "
                          "pip install 'edgefer[openvino]') or ncnn (fp16; pip install "
@@ -287,7 +295,7 @@ def export_cmd(
     require("torch")
     require("onnx")
     from edgefer.data import resolve_data
-    from edgefer.export import ExportOptions, export_model
+    from edgefer.export import export_model
     from edgefer.export.report import print_report
 
     if out is None:
@@ -316,113 +324,129 @@ def detect(
              "(the default) or edge-s (faster).")]
         = None,
     detector: Annotated[str | None, typer.Option(
-        help="YuNet .onnx, or 'none' to treat each image as one face "
-             "(default: $EDGEFER_DETECTOR, the cache, or a verified download).")] = None,
-    backend: BackendOpt = "auto",
+        help="YuNet .onnx, or 'none' to treat each image as one face (default: "
+             "$EDGEFER_DETECTOR, else the YuNet shipped in the package).")] = None,
+    backend: BackendOpt = D.backend,
     threads: Annotated[int | None, typer.Option(help="Inference threads (default: all).")]
-        = None,
-    min_face: Annotated[int, typer.Option(help="Smallest face side in pixels.")] = 24,
-    score: Annotated[float, typer.Option(help="Face detection score threshold.")] = 0.6,
+        = D.threads,
+    min_face: Annotated[int, typer.Option(help="Smallest face side in pixels.")] = D.min_face,
+    score: Annotated[float, typer.Option(help="Face detection score threshold.")] = D.score,
     det_size: Annotated[int | None, typer.Option(
         help="Longer side frames are scaled to (down or up) for one face detection pass "
              "(default: images on a pyramid of sizes that finds faces from 64 px to the "
-             "whole image, 320 for video and cameras).")] = None,
+             f"whole image, {VIDEO_DET_SIZE} for video and cameras).")] = D.det_size,
     margin: Annotated[float, typer.Option(
-        help="Crop margin around the face box, a share of its side (chosen on val).")] = 0.0,
-    align: Annotated[bool, typer.Option(help="Rotate crops so the eyes are level.")] = True,
+        help="Crop margin around the face box, a share of its side (chosen on val).")]
+        = D.margin,
+    align: Annotated[bool, typer.Option(help="Rotate crops so the eyes are level.")] = D.align,
     smoothing: Annotated[float, typer.Option(
-        help="Video: weight of a face's previous probabilities (0 = none).")] = 0.6,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per frame.")] = False,
+        help="Video: weight of a face's previous probabilities (0 = none).")] = D.smoothing,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON line per frame on stdout (schema: edgefer.runtime.records).")]
+        = False,
+    csv: Annotated[Path | None, typer.Option(
+        help="Write one CSV row per face per frame (frame, time_s, track_id, box, emotion, "
+             "confidence, probabilities); a frame without a face is an empty-faced row.")]
+        = None,
+    summary: Annotated[bool, typer.Option(
+        "--summary", help="At the end, print each tracked face's dwell time and emotion "
+                          "shares.")] = False,
+    timeline: Annotated[Path | None, typer.Option(
+        help="At the end, write each track's emotion probabilities over time as a PNG.")]
+        = None,
     save: Annotated[Path | None, typer.Option(
-        help="Annotated output: image file, directory (several images) or .mp4/.avi.")] = None,
+        help="Annotated output: image file, directory (several images) or .mp4/.avi/.mkv.")]
+        = None,
     show: Annotated[bool, typer.Option("--show", help="Show a window (needs a display).")]
         = False,
     max_frames: Annotated[int | None, typer.Option(help="Stop after N frames.")] = None,
     reconnect: Annotated[int, typer.Option(
-        help="Camera/stream: times to reopen a source that stops sending frames.")] = 0,
-    flip_tta: FlipOpt = False,
-    detect_every: Annotated[int | None, typer.Option(
+        help="Camera/stream: times to reopen a source that stops sending frames.")]
+        = D.reconnect,
+    flip_tta: FlipOpt = D.flip_tta,
+    detect_every: Annotated[int, typer.Option(
         metavar="N", help="Video and cameras: run the face detector on every Nth frame, "
-                          "tracked boxes carried forward in between (default 5; 1 = every "
-                          "frame). Still images are always detected.")] = None,
+                          "tracked boxes carried forward in between (1 = every frame). Still "
+                          "images are always detected.")] = D.detect_every,
     detector_engine: Annotated[str, typer.Option(
         help="Run YuNet through onnxruntime (ort) or OpenCV (opencv): the same faces.")]
-        = "ort",
+        = D.detector_engine,
 ) -> None:
     """Detect faces and classify their emotions in images, video, streams or a camera."""
     from edgefer.runtime.recognizer import Recognizer
     from edgefer.runtime.sources import FrameSource
 
-    if show:
-        _check_display()
-    if max_frames is not None and max_frames < 1:
-        raise EdgeferError("--max-frames must be at least 1")
     frames = FrameSource(source, camera, reconnect, on_skip=_warn)  # a missing camera fails first
     recognizer = Recognizer(model, detector, backend=backend, threads=threads,
                             det_size=det_size, min_face=min_face, score=score, margin=margin,
                             align=align, smoothing=smoothing, flip_tta=flip_tta,
                             detect_every=detect_every, detector_engine=detector_engine)
-    count = _detect_loop(recognizer.stream(frames, max_frames), frames, as_json, save, show)
-    if save is not None:
-        console.print(f"saved {count} annotated frame(s) to {save}")
+    stills = not frames.is_video and not as_json
+    with _progress(frames.frames_total if frames.is_video and not as_json else None) as tick:
 
-
-def _detect_loop(results, frames, as_json: bool, save: Path | None, show: bool) -> int:
-    """Print, save and show each frame's result; Ctrl-C stops cleanly with exit code 130,
-    the output finalised. Returns the frame count."""
-    import time
-
-    import cv2
-
-    from edgefer.runtime.writer import FrameWriter
-
-    writer = FrameWriter(save, frames.is_video, frames.fps, frames.many_images) if save else None
-    count, fps, last = 0, None, time.perf_counter()
-    try:
-        for result in results:
-            now = time.perf_counter()
-            fps = 1 / (now - last) if fps is None else 0.9 * fps + 0.1 / (now - last)
-            last = now
-            if as_json:
-                print(json.dumps(result.to_json()), flush=True)
-            elif not frames.is_video:
+        def each(result, fps) -> None:
+            if stills:
                 found = ", ".join(f"{f.emotion} {f.confidence:.2f} at {list(f.box)}"
                                   for f in result.faces) or "no face"
                 print(f"{result.source}: {found}", flush=True)
-            if writer is not None or show:
-                shown = result.plot(fps if frames.is_video else None)
-                if writer is not None:
-                    writer.write(shown, result.source)
-                if show:
-                    cv2.imshow("edgefer", shown)
-                    if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
-                        break
-            count += 1
-    except KeyboardInterrupt:
-        saved = f"; output saved to {save}" if save else ""
-        console.print(f"interrupted after {count} frames{saved}", highlight=False)
-        raise typer.Exit(130) from None
-    finally:
-        if writer is not None:
-            writer.close()
-        frames.close()
-    return count
+            tick()
+
+        done = recognizer.run(frames, save=save, csv=csv, json=sys.stdout if as_json else None,
+                              show=show, max_frames=max_frames, on_frame=each)
+    for name, path in done.outputs.items():
+        console.print(f"{name}: {done.frames} frame(s) -> {path}", highlight=False)
+    if frames.is_video:
+        console.print(f"{done.frames} frames in {done.wall_s:.1f} s ({done.fps:.1f} FPS)",
+                      highlight=False)
+    if summary:
+        print(done.format())
+    if timeline is not None and done.frames:
+        console.print(f"timeline -> {done.plot_timeline(timeline)}", highlight=False)
+    if done.interrupted:
+        console.print(f"interrupted after {done.frames} frames", highlight=False)
+        raise typer.Exit(130)
+
+
+@contextlib.contextmanager
+def _progress(total: int | None) -> Iterator[Callable[[], None]]:
+    """A transient progress bar over a video's frames (on a terminal), as a tick function."""
+    if total is None or not console.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("frames", total=total)
+        yield lambda: bar.advance(task)
+
+
+@app.command()
+def summarize(
+    records: Annotated[Path, typer.Argument(help="A CSV that `edgefer detect --csv` wrote.")],
+    timeline: Annotated[Path | None, typer.Option(
+        help="Also write each track's emotion probabilities over time as a PNG.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Per-track dwell time and emotion shares of a detection CSV, and its timeline plot."""
+    from edgefer.runtime.records import read_csv
+    from edgefer.runtime.summary import format_summary
+    from edgefer.runtime.summary import summarize as summarize_tracks
+    from edgefer.runtime.timeline import plot_timeline
+
+    labels, rows = read_csv(records)
+    tracks = summarize_tracks(rows, labels)
+    frames = len({r.frame for r in rows})
+    if as_json:
+        print(json.dumps({"frames": frames, "tracks": [t.to_json() for t in tracks]}))
+    else:
+        print(format_summary(tracks, labels, frames))
+    if timeline is not None:
+        console.print(f"timeline -> {plot_timeline(rows, labels, timeline)}", highlight=False)
 
 
 def _warn(message: str) -> None:
     """A problem `detect` skips and carries on from: one line on stderr."""
     console.print(f"warning: {escape(message)}", highlight=False, soft_wrap=True)
-
-
-def _check_display() -> None:
-    """Fail clearly where OpenCV cannot open a window (headless build or no display)."""
-    import cv2
-
-    try:
-        cv2.namedWindow("edgefer")
-    except cv2.error:
-        raise EdgeferError("--show needs a display and OpenCV built with GUI support "
-                           "(opencv-python instead of opencv-python-headless)") from None
 
 
 @app.command()

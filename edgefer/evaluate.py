@@ -9,7 +9,7 @@ import numpy as np
 
 from edgefer.classifiers import open_classifier
 from edgefer.data import load_faces
-from edgefer.errors import EdgeferError
+from edgefer.errors import BadArgumentError, EdgeferError
 from edgefer.metrics import classification_metrics
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # (N, 48, 48) uint8 faces -> (N, k) probabilities
@@ -46,7 +46,7 @@ def evaluate(model_path: Path | list[Path], data: Path, split: str = "test",
     part = faces.split(split)
     if limit is not None:
         if limit < 1:
-            raise EdgeferError(f"--limit must be at least 1, got {limit}")
+            raise BadArgumentError(f"limit must be at least 1, not {limit}")
         part = part.select(np.arange(min(limit, len(part))))
     if len(part) == 0:
         raise EdgeferError(f"{data}: the '{split}' split is empty")

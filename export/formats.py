@@ -15,7 +15,7 @@ from pathlib import Path
 from edgefer.atomic import atomic_write_text
 from edgefer.errors import EdgeferError, first_line, require
 from edgefer.modelmeta import KEY, ModelMeta
-from edgefer.runtime.backends import model_files
+from edgefer.runtime.backends import import_openvino, model_files
 
 FORMATS = ("onnx", "openvino", "ncnn")
 # what each extra format is converted from: the ONNX files of these precisions
@@ -59,7 +59,7 @@ def convert(fmt: str, model: Path, meta: ModelMeta, out: Path) -> Path:
 
 
 def _to_openvino(model: Path, meta: ModelMeta, xml: Path) -> None:
-    import openvino as ov
+    ov = import_openvino()
 
     try:
         ir = ov.Core().read_model(str(model))

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,19 +20,13 @@ from edgefer.data import FaceSet, load_faces
 from edgefer.errors import EdgeferError
 from edgefer.export.formats import (
     SOURCES,
-    check_formats,
     convert,
     converted_files,
     converted_precision,
 )
 from edgefer.export.metadata import write_with_metadata
-from edgefer.export.quantize import (
-    ACTIVATION_TYPES,
-    CALIB_METHODS,
-    REDUCE_RANGES,
-    calibration_set,
-    quantize_int8,
-)
+from edgefer.export.options import REDUCE_RANGES, ExportOptions
+from edgefer.export.quantize import calibration_set, quantize_int8
 from edgefer.export.report import (
     ExportReport,
     FormatFigures,
@@ -48,34 +42,6 @@ from edgefer.runtime.backends import model_files
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 FP32_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model.int8.onnx", "export_report.json"
-
-
-@dataclass
-class ExportOptions:
-    """Options of `edgefer export`."""
-
-    int8: bool = False
-    calib_size: int = 1000
-    calib_method: str = "minmax"
-    activations: str = "uint8"
-    max_drop: float = 1.0  # allowed int8 val accuracy loss, in points
-    seed: int = 0
-    latency_runs: int = 500
-    reduce_range: str = "stem"  # 7-bit weights where AVX2 CPUs without VNNI would saturate
-    formats: tuple[str, ...] = ("onnx",)  # also: openvino, ncnn (converted from the ONNX files)
-
-    def check(self) -> None:
-        check_formats(list(self.formats))
-        if self.int8 and self.calib_size < 1:
-            raise EdgeferError(f"--calib-size must be at least 1, not {self.calib_size}")
-        if self.calib_method not in CALIB_METHODS:
-            raise EdgeferError(f"--calib-method must be one of {', '.join(CALIB_METHODS)}")
-        if self.activations not in ACTIVATION_TYPES:
-            raise EdgeferError(f"--activations must be one of {', '.join(ACTIVATION_TYPES)}")
-        if self.reduce_range not in REDUCE_RANGES:
-            raise EdgeferError(f"--reduce-range must be one of {', '.join(REDUCE_RANGES)}")
-        if self.latency_runs < 1:
-            raise EdgeferError("--latency-runs must be at least 1")
 
 
 def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> ExportReport:

@@ -24,10 +24,10 @@ from edgefer.data import FaceSet
 from edgefer.errors import EdgeferError
 from edgefer.preprocess import Preprocess
 
+# onnxruntime's enums for ExportOptions' choices
 CALIB_METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
                  "percentile": CalibrationMethod.Percentile}
 ACTIVATION_TYPES = {"uint8": QuantType.QUInt8, "int8": QuantType.QInt8}
-REDUCE_RANGES = {"stem": "7-bit range in the stem", "all": "7-bit range", "none": "8-bit range"}
 
 
 class FaceReader(CalibrationDataReader):

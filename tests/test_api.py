@@ -44,10 +44,10 @@ def test_every_image_source_kind_gives_a_list(recognizer, photo, tmp_path):
                    for r in results)
 
 
-def test_video_gives_a_lazy_iterator_with_track_ids(recognizer, photo, tmp_path):
+def test_video_streams_lazily_with_track_ids(recognizer, photo, tmp_path):
     clip = tmp_path / "clip.avi"
     write_clip(photo, clip, 5)
-    results = recognizer(clip)
+    results = recognizer(clip, stream=True)
     assert isinstance(results, Iterator)
     frames = list(results)
     assert [r.index for r in frames] == list(range(5))
@@ -121,7 +121,7 @@ def test_readme_python_snippets_run(photo, yunet, tmp_path, monkeypatch, capsys)
     readme = (REPO / "README.md").read_text()
     section = readme.split("## Python", 1)[1].split("\n## ", 1)[0]
     snippets = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert len(snippets) == 3
+    assert len(snippets) == 4
     shutil.copy(photo, tmp_path / "astronaut.png")
     write_clip(photo, tmp_path / "clip.mp4", 3)
     monkeypatch.chdir(tmp_path)
@@ -132,6 +132,8 @@ def test_readme_python_snippets_run(photo, yunet, tmp_path, monkeypatch, capsys)
     out = capsys.readouterr().out.splitlines()
     promised = re.search(r"prints `(.*?)`", section).group(1)
     assert out[0] == promised
-    assert out[1:4] == ["0 0 happy", "1 0 happy", "2 0 happy"]
-    assert out[4:] == ["happy", "2"]
-    assert (tmp_path / "astronaut-annotated.png").exists()
+    assert out[1:5] == ["3 happy", "0 0 happy", "1 0 happy", "2 0 happy"]
+    assert out[5:] == ["happy", "2"]
+    for name in ("astronaut-annotated.png", "clip-annotated.mp4", "clip.csv",
+                 "clip-timeline.png"):
+        assert (tmp_path / name).exists(), name

@@ -8,7 +8,7 @@ import sys
 import pytest
 from conftest import REPO
 
-from edgefer.export.quantize import REDUCE_RANGES
+from edgefer.export.options import REDUCE_RANGES
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import ASSETS, DEFAULT
 

@@ -8,8 +8,8 @@ import pytest
 from helpers import face_result, mjpg_video
 
 from edgefer import EdgeferError, Recognizer
+from edgefer.runtime.defaults import VIDEO_DET_SIZE
 from edgefer.runtime.pipeline import EmotionPipeline
-from edgefer.runtime.recognizer import VIDEO_DET_SIZE
 from edgefer.runtime.tracker import Tracker
 
 FRAMES = 16

@@ -51,7 +51,7 @@ def test_limit_and_per_face_predictions(exported, fer_path, fer, tmp_path):
     assert result["accuracy"] == pytest.approx(correct / 40)
     bad = run_cli("evaluate", str(exported / "model.onnx"), "--data", str(fer_path), "--limit",
                   "0", check=False)
-    assert_one_line_error(bad, "--limit must be at least 1")
+    assert_one_line_error(bad, "limit must be at least 1")
 
 
 def test_readable_report(trained_run, fer_path):

@@ -151,9 +151,9 @@ def test_bad_data_and_options(trained_run, small_npz, tmp_path):
                  usage=z["usage"][keep])
     cases = [
         (["--data", str(no_train), "--int8"], "calibration needs Training faces"),
-        (["--data", str(small_npz), "--int8", "--calib-size", "0"], "--calib-size must be"),
-        (["--data", str(small_npz), "--int8", "--calib-method", "kl"], "--calib-method must"),
-        (["--data", str(small_npz), "--int8", "--reduce-range", "x"], "--reduce-range must"),
+        (["--data", str(small_npz), "--int8", "--calib-size", "0"], "calib_size must be"),
+        (["--data", str(small_npz), "--int8", "--calib-method", "kl"], "calib_method must"),
+        (["--data", str(small_npz), "--int8", "--reduce-range", "x"], "reduce_range must"),
     ]
     for args, message in cases:
         out = tmp_path / "out"

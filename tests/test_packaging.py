@@ -1,5 +1,6 @@
-"""What a user installs: the wheel holds every module and the shipped models, and the
-runtime-only install (no torch) runs detect, evaluate, bench and the Python API."""
+"""What a user installs: the wheel holds every module, the shipped models and the face
+detector with its licence, and the runtime-only install (no torch) runs detect, evaluate,
+bench and the Python API offline: no network, no cache directory."""
 
 from __future__ import annotations
 
@@ -37,8 +38,12 @@ def test_wheel_holds_every_module_and_the_shipped_models(wheel):
     expected = {p.relative_to(REPO).as_posix() for p in files}
     expected |= {f"edgefer/{p.relative_to(REPO).as_posix()}"
                  for p in (REPO / "export").rglob("*.py")}
-    assert {".onnx", ".param", ".json"} <= {Path(n).suffix for n in expected}
+    assert {".onnx", ".param", ".json", ".LICENSE"} <= {Path(n).suffix for n in expected}
     assert expected - names == set()
+    yunet = "edgefer/assets/face_detection_yunet_2023mar"
+    assert {f"{yunet}.onnx", f"{yunet}.LICENSE"} <= names
+    assert any(n.endswith(".dist-info/licenses/edgefer/assets/face_detection_yunet_2023mar"
+                          ".LICENSE") for n in names)
     # nothing outside the edgefer package: export/ lands as edgefer/export, never top-level
     dist_info = wheel.name.split("-py")[0] + ".dist-info"
     assert {n.split("/")[0] for n in names} == {"edgefer", dist_info}
@@ -67,14 +72,47 @@ def pip_install(venv: Path, requirement: str) -> None:
         subprocess.run(install, check=True)
 
 
+# Loaded by every Python process of the offline runs: any connection attempt is logged and
+# refused (under `unshare --net` there is no network to reach anyway).
+NO_NETWORK = """
+import socket
+
+def _refuse(*args, **kwargs):
+    with open({log!r}, "a") as f:
+        f.write(repr(args[1:2]) + "\\n")
+    raise OSError("network disabled by the offline test")
+
+socket.socket.connect = socket.socket.connect_ex = _refuse
+socket.create_connection = socket.getaddrinfo = _refuse
+"""
+
+
+def offline_prefix() -> list[str]:
+    """`unshare --net` where this user may make a network namespace (root, as in CI)."""
+    ok = shutil.which("unshare") and subprocess.run(
+        ["unshare", "--net", "true"], capture_output=True).returncode == 0
+    return ["unshare", "--net"] if ok else []
+
+
 @pytest.mark.slow
-def test_runtime_install_runs_without_torch(wheel, tmp_path, fer_path, yunet, trained_run):
+def test_runtime_install_runs_offline_without_torch(wheel, tmp_path, fer_path, yunet,
+                                                    trained_run):
     venv = runtime_venv(wheel, tmp_path)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EDGEFER_PEERS")}
-    env |= {"EDGEFER_DATA": str(fer_path), "EDGEFER_DETECTOR": str(yunet), "COLUMNS": "200"}
+    guard, home = tmp_path / "guard", tmp_path / "home"
+    guard.mkdir()
+    home.mkdir()
+    log = tmp_path / "connections.log"
+    (guard / "sitecustomize.py").write_text(NO_NETWORK.format(log=str(log)))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "EDGEFER_PEERS", "EDGEFER_DETECTOR", "EDGEFER_CACHE",
+                        "XDG_CACHE_HOME")}
+    env |= {"EDGEFER_DATA": str(fer_path), "COLUMNS": "200", "HOME": str(home),
+            "PYTHONPATH": str(guard)}
+    prefix = offline_prefix()
 
     def run(*args: str, code: int = 0) -> subprocess.CompletedProcess:
-        proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
+        proc = subprocess.run([*prefix, *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True)
         assert proc.returncode == code, proc.stdout + proc.stderr
         return proc
 
@@ -107,3 +145,7 @@ def test_runtime_install_runs_without_torch(wheel, tmp_path, fer_path, yunet, tr
                                 "--json").stdout)
         assert result["backend"] == backend and result["model"].endswith(model)
         assert result["accuracy"] > 0.5
+    # nothing tried the network (OpenVINO's telemetry is silenced), edgefer wrote no cache;
+    # onnxruntime's own import leaves a device-id file under ~/.cache/Microsoft
+    assert not log.exists(), log.read_text()
+    assert not (home / ".cache" / "edgefer").exists() and not (home / "intel").exists()

@@ -7,9 +7,9 @@ import pytest
 
 from edgefer.bench.recall import finds, make_scenes, measure_recall, pooled_recall
 from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.defaults import VIDEO_DET_SIZE
 from edgefer.runtime.face_detector import FaceDetector, pyramid
 from edgefer.runtime.pipeline import EmotionPipeline
-from edgefer.runtime.recognizer import VIDEO_DET_SIZE
 
 pytest.importorskip("skimage", reason="backgrounds come with scikit-image (the dev extra)")
 

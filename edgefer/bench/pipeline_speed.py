@@ -12,7 +12,8 @@ import numpy as np
 
 from edgefer.bench.composite import composite_frame
 from edgefer.bench.records import PipelineSpeed
-from edgefer.runtime.recognizer import VIDEO_DETECT_EVERY, Recognizer
+from edgefer.runtime.defaults import DETECT
+from edgefer.runtime.recognizer import Recognizer
 
 
 def write_video(faces: np.ndarray, path: Path, frames: int) -> None:
@@ -26,7 +27,7 @@ def write_video(faces: np.ndarray, path: Path, frames: int) -> None:
 def pipeline_speed(model: Path, detector: Path | None, faces: np.ndarray, threads: int,
                    frames: int = 300) -> PipelineSpeed:
     """`edgefer detect`'s default video settings (detection size, detection every
-    VIDEO_DETECT_EVERY frames, tracking) over `frames` frames: mean milliseconds per frame for
+    DETECT.detect_every frames, tracking) over `frames` frames: mean milliseconds per frame for
     each stage, and end-to-end FPS."""
     recognizer = Recognizer(model, detector, threads=threads)
     stages: dict[str, list[float]] = {"decode": [], "detect": [], "classify": []}
@@ -41,5 +42,5 @@ def pipeline_speed(model: Path, detector: Path | None, faces: np.ndarray, thread
             found.append(len(result.faces))
         seconds = time.perf_counter() - start
     return PipelineSpeed(len(faces), statistics.median(found), threads, len(found),
-                         len(found) / seconds, VIDEO_DETECT_EVERY,
+                         len(found) / seconds, DETECT.detect_every,
                          **{f"{k}_ms": statistics.mean(v) for k, v in stages.items()})

@@ -1,11 +1,12 @@
-"""The trained models that ship inside the package, by name: `edge` (the default, the more
-accurate) and `edge-s` (about half its latency)."""
+"""The files that ship inside the package: the trained models by name, `edge` (the default,
+the more accurate) and `edge-s` (about half its latency), and the YuNet face detector (MIT,
+its licence beside it), so that nothing is fetched at run time."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from edgefer.errors import EdgeferError
+from edgefer.errors import BadArgumentError, MissingFileError
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SHIPPED = ("edge", "edge-s")  # the default first
@@ -14,15 +15,16 @@ DEFAULT = SHIPPED[0]
 # cannot run it (OpenCV DNN mis-runs int8 QDQ graphs; ncnn has its own format)
 SUFFIXES = {"opencv": ".onnx", "ncnn": ".ncnn.param"}
 INT8 = ".int8.onnx"
+YUNET = ASSETS / "face_detection_yunet_2023mar.onnx"
 
 
 def shipped_file(name: str = DEFAULT, backend: str = "auto") -> Path:
     """The file of shipped model `name` that `backend` runs (the int8 ONNX file for most)."""
     if name not in SHIPPED:
-        raise EdgeferError(f"no shipped model {name!r}: choose one of {', '.join(SHIPPED)}")
+        raise BadArgumentError(f"no shipped model {name!r}: choose one of {', '.join(SHIPPED)}")
     path = ASSETS / f"{name}{SUFFIXES.get(backend, INT8)}"
     if not path.is_file():
-        raise EdgeferError(f"no shipped model at {path}: pass --model PATH "
+        raise MissingFileError(f"no shipped model at {path}: give a model path "
                            "(train one with `edgefer train`, then `edgefer export --int8`)")
     return path
 
@@ -38,7 +40,7 @@ def resolve_model(model: str | Path | None = None, backend: str = "auto") -> Pat
     if str(model) in SHIPPED:
         return shipped_file(str(model), backend)
     if len(path.parts) == 1 and not path.suffix:
-        raise EdgeferError(f"{model}: no such file, and no shipped model of that name "
+        raise MissingFileError(f"{model}: no such file, and no shipped model of that name "
                            f"(shipped: {', '.join(SHIPPED)})")
     return path
 

@@ -7,12 +7,14 @@ OpenVINO and ncnn are optional extras, imported only when chosen.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import onnxruntime as ort
 
-from edgefer.errors import EdgeferError, first_line, require
+from edgefer.errors import BadArgumentError, EdgeferError, MissingFileError, first_line, require
 from edgefer.modelmeta import KEY, ModelMeta
 
 BACKENDS = ("auto", "ort-cpu", "ort-cuda", "opencv", "openvino", "ncnn")
@@ -44,7 +46,7 @@ def check_backend(backend: str, fmt: str | None = None) -> None:
     """EdgeferError for a backend we do not know, one this install cannot run, or one that
     cannot run the model format `fmt`."""
     if backend not in BACKENDS:
-        raise EdgeferError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        raise BadArgumentError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     if backend == "ort-cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
         raise EdgeferError("backend ort-cuda: this onnxruntime build has no CUDA provider "
                            "(install onnxruntime-gpu)")
@@ -72,9 +74,9 @@ class Engine:
 def open_engine(path: Path, backend: str = "auto", threads: int | None = None) -> Engine:
     """The engine for `backend` (auto: the model format's own runtime) on `threads` threads."""
     if not path.is_file():
-        raise EdgeferError(f"model not found: {path}")
+        raise MissingFileError(f"model not found: {path}")
     if threads is not None and threads < 1:
-        raise EdgeferError(f"threads must be at least 1, not {threads}")
+        raise BadArgumentError(f"threads must be at least 1, not {threads}")
     fmt = model_format(path)
     check_backend(backend, fmt)
     if backend == "auto":
@@ -91,7 +93,7 @@ def open_session(path: Path, backend: str = "ort-cpu",
                  threads: int | None = None) -> ort.InferenceSession:
     """An onnxruntime session on the backend's providers with `threads` intra-op threads."""
     if not path.is_file():
-        raise EdgeferError(f"model not found: {path}")
+        raise MissingFileError(f"model not found: {path}")
     check_backend(backend, "onnx")
     providers = ["CPUExecutionProvider"]
     if backend in ("auto", "ort-cuda") and \
@@ -165,6 +167,17 @@ class OpenCVEngine(Engine):
         return np.asarray(self.net.forward(), np.float32).reshape(len(x), -1)
 
 
+def import_openvino() -> ModuleType:
+    """OpenVINO without its telemetry: `import openvino` otherwise sends a usage event to
+    Intel's analytics (and writes a client id under ~/intel) unless the user opted out.
+    Hiding `openvino_telemetry` makes OpenVINO fall back to its own no-op stub, so nothing of
+    edgefer touches the network."""
+    sys.modules.setdefault("openvino_telemetry", None)  # None: "import" raises ImportError
+    import openvino
+
+    return openvino
+
+
 class OpenVinoEngine(Engine):
     """OpenVINO on the CPU, latency-tuned: an .onnx file read directly (QDQ int8 runs as int8)
     or an .xml IR from `edgefer export --format openvino`; the metadata travels inside both."""
@@ -172,9 +185,7 @@ class OpenVinoEngine(Engine):
     backend = "openvino"
 
     def __init__(self, path: Path, threads: int | None) -> None:
-        import openvino as ov
-
-        core = ov.Core()
+        core = import_openvino().Core()
         try:
             model = core.read_model(str(path))
         except Exception as e:  # openvino raises RuntimeError subclasses of its own

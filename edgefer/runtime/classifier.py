@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgefer.errors import EdgeferError
+from edgefer.errors import BadArgumentError, EdgeferError
 from edgefer.preprocess import Preprocess
 from edgefer.runtime.assets import resolve_model
 from edgefer.runtime.backends import open_engine
@@ -116,12 +116,12 @@ def is_one_image(a: np.ndarray) -> bool:
 def as_face(face: object) -> np.ndarray:
     """One face crop as an array, or EdgeferError: never a batch read as one face."""
     if not isinstance(face, np.ndarray):
-        raise EdgeferError(f"predict takes one face crop as a numpy array, not "
+        raise BadArgumentError(f"predict takes one face crop as a numpy array, not "
                            f"{type(face).__name__}: use predict_batch for several")
     if is_one_image(face):
         return face
-    raise EdgeferError(f"a face crop of shape {face.shape} is not a gray HxW, BGR HxWx3 or BGRA "
-                       "HxWx4 image: use predict_batch for several faces")
+    raise BadArgumentError(f"a face crop of shape {face.shape} is not a gray HxW, BGR HxWx3 or "
+                           "BGRA HxWx4 image: use predict_batch for several faces")
 
 
 def as_face_batch(faces: object) -> np.ndarray | list[np.ndarray]:
@@ -131,12 +131,12 @@ def as_face_batch(faces: object) -> np.ndarray | list[np.ndarray]:
         if faces.ndim == 4 or (faces.ndim == 3 and not is_one_image(faces)):
             return faces
         if faces.ndim == 3:
-            raise EdgeferError(f"a {faces.shape} array is ambiguous: one face (use predict) or "
+            raise BadArgumentError(f"a {faces.shape} array is ambiguous: one face (use predict) or "
                                f"{faces.shape[0]} gray faces of {faces.shape[1]}x{faces.shape[2]} "
                                "(pass a list, or an N x H x W x 1 array)")
-        raise EdgeferError(f"a batch of faces must be an N x H x W or N x H x W x C array, "
+        raise BadArgumentError(f"a batch of faces must be an N x H x W or N x H x W x C array, "
                            f"not shape {faces.shape}")
     if isinstance(faces, (str, bytes)) or not isinstance(faces, Sequence):
-        raise EdgeferError(f"a batch of faces must be a list of arrays or an array, not "
+        raise BadArgumentError(f"a batch of faces must be a list of arrays or an array, not "
                            f"{type(faces).__name__}")
     return [as_face(f) for f in faces]

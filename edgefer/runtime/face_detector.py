@@ -1,32 +1,21 @@
-"""`FaceDetector`: YuNet through `cv2.FaceDetectorYN` or onnxruntime, and where its model file
-comes from.
+"""`FaceDetector`: YuNet through `cv2.FaceDetectorYN` or onnxruntime.
 
-The YuNet file is OpenCV Zoo's (MIT), not ours to ship: it is found at `--detector PATH`,
-`$EDGEFER_DETECTOR`, or the cache directory, and otherwise downloaded there once with its
-sha256 checked (never when `EDGEFER_OFFLINE=1`).
+The YuNet file (OpenCV Zoo's, MIT, 232 KB) ships inside the package with its licence, so a
+device needs no network: `--detector PATH` / `$EDGEFER_DETECTOR` only override it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from edgefer.atomic import atomic_write
-from edgefer.cache import cache_dir
-from edgefer.errors import EdgeferError
+from edgefer.errors import BadArgumentError, EdgeferError, MissingFileError
+from edgefer.runtime.assets import YUNET
 from edgefer.runtime.yunet import OrtYuNet, suppress
-
-YUNET_FILE = "face_detection_yunet_2023mar.onnx"
-YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
-YUNET_URL = ("https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/"
-             + YUNET_FILE)
 
 
 @dataclass(frozen=True)
@@ -40,38 +29,12 @@ class Face:
 
 
 def resolve_detector(path: str | Path | None = None) -> Path:
-    """The YuNet file: given path, $EDGEFER_DETECTOR, the cache, or a verified download."""
+    """The YuNet file: `path`, else $EDGEFER_DETECTOR, else the one shipped in the package."""
     given = path or os.environ.get("EDGEFER_DETECTOR")
-    if given:
-        p = Path(given).expanduser()
-        if not p.is_file():
-            raise EdgeferError(f"face detector model not found: {p}")
-        return p
-    cached = cache_dir() / "models" / YUNET_FILE
-    if cached.is_file():
-        return cached
-    if os.environ.get("EDGEFER_OFFLINE") == "1":
-        raise EdgeferError(
-            f"face detector {YUNET_FILE} is missing and EDGEFER_OFFLINE=1: download it from "
-            f"{YUNET_URL} (sha256 {YUNET_SHA256[:12]}...) to {cached}, or pass --detector PATH")
-    download(os.environ.get("EDGEFER_DETECTOR_URL", YUNET_URL), cached, YUNET_SHA256)
-    return cached
-
-
-def download(url: str, dest: Path, sha256: str, timeout: float = 30.0) -> None:
-    """Fetch `url` to `dest` atomically, refusing content whose sha256 differs."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            data = response.read()
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-        reason = getattr(e, "reason", e)
-        raise EdgeferError(f"cannot download {url} ({reason}): fetch it by hand to {dest}, "
-                           "or pass --detector PATH") from None
-    got = hashlib.sha256(data).hexdigest()
-    if got != sha256:
-        raise EdgeferError(f"download of {url} has sha256 {got[:12]}..., expected "
-                           f"{sha256[:12]}...: not saved")
-    atomic_write(dest, lambda tmp: tmp.write_bytes(data))
+    p = Path(given).expanduser() if given else YUNET
+    if not p.is_file():
+        raise MissingFileError(f"face detector model not found: {p}")
+    return p
 
 
 class OpenCVYuNet:
@@ -142,15 +105,15 @@ class FaceDetector:
                  det_size: int | None = None, *, engine: str = "ort",
                  threads: int | None = None) -> None:
         if engine not in ENGINES:
-            raise EdgeferError(f"unknown face detector engine {engine!r}: choose one of "
+            raise BadArgumentError(f"unknown face detector engine {engine!r}: choose one of "
                                f"{', '.join(ENGINES)}")
         if threads is not None and threads < 1:
-            raise EdgeferError(f"threads must be at least 1, not {threads}")
+            raise BadArgumentError(f"threads must be at least 1, not {threads}")
         self.path = resolve_detector(path)
         if not 0 < score_threshold < 1:
-            raise EdgeferError(f"score threshold must be in (0, 1), not {score_threshold}")
+            raise BadArgumentError(f"score threshold must be in (0, 1), not {score_threshold}")
         if min_face < 1:
-            raise EdgeferError(f"min face size must be at least 1 pixel, not {min_face}")
+            raise BadArgumentError(f"min face size must be at least 1 pixel, not {min_face}")
         check_det_size(det_size)
         self.min_face, self.det_size, self.engine = min_face, det_size, engine
         self._merge = (score_threshold, nms_threshold, top_k)
@@ -183,7 +146,7 @@ class FaceDetector:
 def check_det_size(det_size: int | None) -> None:
     """A detection size is None (the pyramid) or at least 32 pixels."""
     if det_size is not None and det_size < 32:
-        raise EdgeferError(f"detection size must be at least 32 pixels, not {det_size}")
+        raise BadArgumentError(f"detection size must be at least 32 pixels, not {det_size}")
 
 
 def rescale(frame: np.ndarray, side: int) -> tuple[np.ndarray, float]:

@@ -4,60 +4,57 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
 import cv2
 import numpy as np
 
-from edgefer.errors import EdgeferError
+from edgefer.errors import BadArgumentError
 from edgefer.runtime.classifier import EmotionClassifier, is_one_image
+from edgefer.runtime.defaults import DETECT, VIDEO_DET_SIZE
 from edgefer.runtime.face_detector import FaceDetector, check_det_size
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.results import FrameResult
+from edgefer.runtime.run import RunSummary, run_loop
 from edgefer.runtime.sources import Frame, FrameSource, read_image, warn
 from edgefer.runtime.tracker import Tracker, check_smoothing
 
 Source = str | Path | int | np.ndarray | Sequence[str | Path | np.ndarray]
-# Detection by source, chosen with benchmarks/recall.py: still images on the detector's
-# pyramid (every face size; see face_detector.pyramid), video and cameras in one pass at
-# VIDEO_DET_SIZE (longer side) for speed.
-VIDEO_DET_SIZE = 320
-# Video and cameras run the detector on every VIDEO_DETECT_EVERY-th frame, tracked boxes
-# carried forward in between: the largest N of 1, 2, 3, 5 keeping box IoU >= 0.8 and label
-# agreement >= 95% against detecting every frame on benchmarks/detect_every.py's real-photo
-# videos (1 face: IoU 0.940, 100%; 4 faces: 0.851, 95.9%) for 1.8-2.1x the frames per
-# second. On pasted FER2013 faces, whose labels flip under the detector's own few-pixel
-# jitter, agreement is 93.3% and 87.6% (94.7% and 92.7% already at N=2).
-VIDEO_DETECT_EVERY = 5
+D = DETECT
 
 
 class Recognizer:
     """Detect faces, then classify each one's emotion.
 
-    Defaults work out of the box: the shipped int8 `edge` model (`model="edge-s"`: the
-    faster shipped one; or a path to an exported model) and the YuNet detector found at
-    `$EDGEFER_DETECTOR` or in the cache. `detector="none"` treats each image as one face.
-    `det_size` is the longer side frames are scaled to for one detection pass (default:
-    still images on a pyramid of sizes, VIDEO_DET_SIZE for video and cameras); on video,
-    `smoothing` weights a tracked face's previous probabilities against the new ones, and
-    the detector runs on every `detect_every`-th frame (default VIDEO_DETECT_EVERY), tracked
-    boxes moving on at their own velocity in between (still images are always detected).
-    `detector_engine` runs YuNet through onnxruntime ("ort") or OpenCV ("opencv").
+    Defaults work out of the box (every one is in `edgefer.runtime.defaults.DETECT`): the
+    shipped int8 `edge` model (`model="edge-s"`: the faster shipped one; or a path to an
+    exported model) and the YuNet detector shipped in the package (`detector=PATH` for
+    another; "none" treats each image as one face). `det_size` is the longer side frames are
+    scaled to for one detection pass (default: still images on a pyramid of sizes,
+    VIDEO_DET_SIZE for video and cameras); on video, `smoothing` weights a tracked face's
+    previous probabilities against the new ones, and the detector runs on every
+    `detect_every`-th frame, tracked boxes moving on at their own velocity in between (still
+    images are always detected). `detector_engine` runs YuNet through onnxruntime ("ort")
+    or OpenCV ("opencv").
 
         r = Recognizer()
         for face in r("photo.jpg")[0].faces:
             print(face.emotion, face.confidence, face.box)
+        r.run("clip.mp4", save="out.mp4", csv="out.csv")  # a RunSummary
     """
 
     def __init__(self, model: str | Path | None = None,
-                 detector: str | Path | FaceDetector | None = None, *, backend: str = "auto",
-                 threads: int | None = None, det_size: int | None = None, min_face: int = 24,
-                 score: float = 0.6, margin: float = 0.0, align: bool = True,
-                 smoothing: float = 0.6, flip_tta: bool = False,
-                 detect_every: int | None = None, detector_engine: str = "ort") -> None:
+                 detector: str | Path | FaceDetector | None = None, *,
+                 backend: str = D.backend, threads: int | None = D.threads,
+                 det_size: int | None = D.det_size, min_face: int = D.min_face,
+                 score: float = D.score, margin: float = D.margin, align: bool = D.align,
+                 smoothing: float = D.smoothing, flip_tta: bool = D.flip_tta,
+                 detect_every: int = D.detect_every,
+                 detector_engine: str = D.detector_engine) -> None:
         check_smoothing(smoothing)  # before anything loads
         check_det_size(det_size)
-        if detect_every is not None and detect_every < 1:
-            raise EdgeferError(f"detect_every must be at least 1, not {detect_every}")
+        if detect_every < 1:
+            raise BadArgumentError(f"detect_every must be at least 1, not {detect_every}")
         self.smoothing, self.det_size, self.detect_every = smoothing, det_size, detect_every
         self.classifier = EmotionClassifier(model, backend=backend, threads=threads,
                                             flip_tta=flip_tta)
@@ -76,14 +73,20 @@ class Recognizer:
         """The model's emotion names, in output order."""
         return self.classifier.labels
 
-    def __call__(self, source: Source) -> list[FrameResult] | Iterator[FrameResult]:
-        """Results for `source`: a list for an image path, a BGR array, a list of them or a
-        directory; a lazy iterator for a video file, stream URL or camera index."""
+    def __call__(self, source: Source, *, stream: bool = False,
+                 max_frames: int | None = None) -> list[FrameResult] | Iterator[FrameResult]:
+        """Results for `source`: a list, or with `stream=True` a lazy iterator (one frame's
+        image in memory at a time: the choice for video). A camera or stream URL never ends:
+        as a list it needs `max_frames`."""
         frames = self.open(source)
-        results = self.stream(frames)
-        return results if frames.is_video else list(results)
+        if not stream and frames.live and max_frames is None:
+            frames.close()
+            raise BadArgumentError("a camera or stream never ends: pass stream=True to iterate "
+                                   "over its results, or max_frames to collect a list")
+        results = self.stream(frames, max_frames)
+        return results if stream else list(results)
 
-    def open(self, source: Source | FrameSource | MemoryFrames, reconnect: int = 0,
+    def open(self, source: Source | FrameSource | MemoryFrames, reconnect: int = D.reconnect,
              on_skip: Callable[[str], None] = warn) -> FrameSource | MemoryFrames:
         """The frames of `source`, opened now so that a missing file or camera fails here.
 
@@ -93,7 +96,7 @@ class Recognizer:
         if isinstance(source, (FrameSource, MemoryFrames)):
             return source
         if isinstance(source, bool):
-            raise EdgeferError("a source must be a path, camera index, image array or list")
+            raise BadArgumentError("a source must be a path, camera index, image array or list")
         if isinstance(source, int):
             return FrameSource(camera=source, reconnect=reconnect, on_skip=on_skip)
         if isinstance(source, (str, Path)):
@@ -102,27 +105,48 @@ class Recognizer:
             return MemoryFrames([Frame(_as_image(source), "array", 0.0)])
         if isinstance(source, Sequence):
             if not source:
-                raise EdgeferError("an empty list of images")
-            return MemoryFrames([Frame(_as_image(s), f"array#{i}", 0.0) if isinstance(s, np.ndarray)
-                            else Frame(read_image(Path(s)), str(s), 0.0)
-                            for i, s in enumerate(source)])
-        raise EdgeferError(f"cannot read frames from a {type(source).__name__}: give a path, "
-                           "camera index, image array or list of them")
+                raise BadArgumentError("an empty list of images")
+            return MemoryFrames([Frame(_as_image(s), f"array#{i}", 0.0)
+                                 if isinstance(s, np.ndarray)
+                                 else Frame(read_image(Path(s)), str(s), 0.0)
+                                 for i, s in enumerate(source)])
+        raise BadArgumentError(f"cannot read frames from a {type(source).__name__}: give a "
+                               "path, camera index, image array or list of them")
 
     def stream(self, source: Source | FrameSource, max_frames: int | None = None,
-               reconnect: int = 0, on_skip: Callable[[str], None] = warn
+               reconnect: int = D.reconnect, on_skip: Callable[[str], None] = warn
                ) -> Iterator[FrameResult]:
         """Results one frame at a time (tracked across frames of a video, stream or camera);
         the source is opened before this returns."""
-        if max_frames is not None and max_frames < 1:
-            raise EdgeferError("max_frames must be at least 1")
+        _check_max_frames(max_frames)
         return self._results(self.open(source, reconnect, on_skip), max_frames)
+
+    def run(self, source: Source | FrameSource, *, save: str | Path | None = None,
+            csv: str | Path | None = None, json: str | Path | TextIO | None = None,
+            show: bool = False, max_frames: int | None = None, reconnect: int = D.reconnect,
+            on_frame: Callable[[FrameResult, float | None], None] | None = None,
+            on_skip: Callable[[str], None] = warn) -> RunSummary:
+        """Run `source` to its outputs and return a RunSummary (frames, FPS, per-track
+        emotion shares and dwell time, `plot_timeline`).
+
+        `save`: the annotated image, a directory for several images, or a .mp4/.avi/.mkv
+        video; `csv`: one row per face per frame (schema in `edgefer.runtime.records`);
+        `json`: one JSON object per frame, to a file or an open text stream; `show`: a
+        window (needs a display). `on_frame(result, fps)` is called after each frame.
+        Ctrl-C or SIGTERM stops the run after the frame in hand, every file finished and
+        holding the same frames (`interrupted` is then True); a second one stops it at once.
+        A run that processed no frame leaves no file behind.
+        """
+        _check_max_frames(max_frames)
+        frames = self.open(source, reconnect, on_skip)
+        return run_loop(self._results(frames, max_frames), frames, self.labels, save=save,
+                        csv=csv, json=json, show=show, on_frame=on_frame)
 
     def _results(self, frames: FrameSource | MemoryFrames,
                  max_frames: int | None) -> Iterator[FrameResult]:
         tracker = Tracker(self.labels, self.smoothing) if frames.is_video else None
         det_size = (self.det_size or VIDEO_DET_SIZE) if frames.is_video else None
-        every = self._detect_every(frames.is_video)
+        every = self.detect_every if frames.is_video and self.detector is not None else 1
         try:
             for i, frame in enumerate(frames):
                 if max_frames is not None and i >= max_frames:
@@ -138,21 +162,21 @@ class Recognizer:
                     if tracker is not None:
                         tracker.update(result.faces)
                 result.time_ms = {"decode": frame.decode_ms, **result.time_ms}
+                result.time_s = frame.time_s
                 yield result
         finally:
             frames.close()
 
-    def _detect_every(self, is_video: bool) -> int:
-        """Detect on every how many frames: 1 for images or without a detector."""
-        if not is_video or self.detector is None:
-            return 1
-        return self.detect_every or VIDEO_DETECT_EVERY
+
+def _check_max_frames(max_frames: int | None) -> None:
+    if max_frames is not None and max_frames < 1:
+        raise BadArgumentError(f"max_frames must be at least 1, not {max_frames}")
 
 
 class MemoryFrames:
     """Frames already in memory (arrays, or images read from a list of paths)."""
 
-    is_video, fps = False, 30.0
+    is_video, live, fps = False, False, 30.0
 
     def __init__(self, frames: Iterable[Frame]) -> None:
         self.frames = list(frames)
@@ -170,9 +194,9 @@ def _as_image(image: np.ndarray) -> np.ndarray:
     that could be several images."""
     if is_one_image(image):
         if image.dtype != np.uint8:
-            raise EdgeferError(f"an image array must be uint8, not {image.dtype}")
+            raise BadArgumentError(f"an image array must be uint8, not {image.dtype}")
         if image.ndim == 2 or image.shape[2] == 1:
             return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         return image if image.shape[2] == 3 else cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    raise EdgeferError(f"an array of shape {image.shape} is not one HxW, HxWx3 or HxWx4 image: "
+    raise BadArgumentError(f"an array of shape {image.shape} is not one HxW, HxWx3 or HxWx4 image: "
                        "pass a list for several")

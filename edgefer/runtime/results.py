@@ -40,7 +40,9 @@ class FaceResult:
 
 @dataclass
 class FrameResult:
-    """All faces of one frame (`image`, BGR) and the milliseconds each stage took."""
+    """All faces of one frame (`image`, BGR), the milliseconds each stage took, and when the
+    frame was seen (`time_s`: the video's timestamp, seconds since a camera or stream opened,
+    None for still images)."""
 
     image: np.ndarray
     faces: list[FaceResult]
@@ -48,10 +50,13 @@ class FrameResult:
     source: str = ""
     index: int = 0
     time_ms: dict[str, float] = field(default_factory=dict)
+    time_s: float | None = None
 
     def to_json(self) -> dict:
-        """Frame index, source, stage times and faces as one JSON-ready dict."""
-        return {"frame": self.index, "source": self.source,
+        """Frame index, time, source, stage times and faces as one JSON-ready dict."""
+        return {"frame": self.index,
+                "time_s": None if self.time_s is None else round(self.time_s, 3),
+                "source": self.source,
                 "time_ms": {k: round(v, 3) for k, v in self.time_ms.items()},
                 "faces": [f.to_json() for f in self.faces]}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgefer.errors import EdgeferError
+from edgefer.errors import BadArgumentError, EdgeferError, MissingFileError
 from edgefer.runtime.image_header import image_size
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
@@ -31,7 +31,7 @@ def image_files(source: Path) -> list[Path]:
             raise EdgeferError(f"{source}: no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
         return files
     if not source.is_file():
-        raise EdgeferError(f"source not found: {source}")
+        raise MissingFileError(f"source not found: {source}")
     return [source]
 
 
@@ -76,11 +76,14 @@ def warn(message: str) -> None:
 
 @dataclass
 class Frame:
-    """One decoded frame, where it came from and how long decoding took."""
+    """One decoded frame, where it came from, how long decoding took and when it was seen:
+    `time_s` is the container's timestamp in a video file, seconds since the source opened
+    for a camera or stream, None for still images."""
 
     image: np.ndarray
     name: str
     decode_ms: float
+    time_s: float | None = None
 
 
 class FrameSource:
@@ -96,7 +99,7 @@ class FrameSource:
                  reconnect: int = 0, on_skip: Callable[[str], None] = warn) -> None:
         self.on_skip = on_skip
         if (source is None) == (camera is None):
-            raise EdgeferError("give exactly one of --source or --camera")
+            raise BadArgumentError("give exactly one of a source or a camera index")
         self.camera, self.reconnect = camera, reconnect
         self.target: str | int = camera if camera is not None else str(source)
         self.live = camera is not None or str(source).startswith(STREAM_PREFIXES)
@@ -106,8 +109,9 @@ class FrameSource:
             if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
                 self.images = image_files(path)
             elif not path.is_file():
-                raise EdgeferError(f"source not found: {path}")
+                raise MissingFileError(f"source not found: {path}")
         self.fps = 30.0
+        self._opened = time.monotonic()
         self._cap: cv2.VideoCapture | None = None if self.images is not None else self._open()
 
     @property
@@ -119,6 +123,16 @@ class FrameSource:
         """Several images (or a directory): output goes to a directory, one file each."""
         return self.images is not None and (len(self.images) > 1
                                             or Path(str(self.target)).is_dir())
+
+    @property
+    def frames_total(self) -> int | None:
+        """How many frames the source holds, where known (images, most video files)."""
+        if self.images is not None:
+            return len(self.images)
+        if self.live or self._cap is None:
+            return None
+        total = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        return total if total > 0 else None
 
     def _open(self) -> cv2.VideoCapture:
         # OpenCV's and FFmpeg's own log lines ("can't open camera by index", "moov atom not
@@ -165,9 +179,9 @@ class FrameSource:
                 start = time.perf_counter()
                 ok, img = self._cap.read()
                 if ok and img is not None and img.size:
+                    decode_ms = (time.perf_counter() - start) * 1000
+                    yield Frame(img, f"{self.target}#{count}", decode_ms, self._time_s(count))
                     count, retries, bad_run = count + 1, 0, 0
-                    yield Frame(img, f"{self.target}#{count - 1}",
-                                (time.perf_counter() - start) * 1000)
                     continue
                 if not self.live:
                     if self._frames_left(count + bad) and bad_run < MAX_BAD_FRAMES:
@@ -190,6 +204,14 @@ class FrameSource:
                     continue
         finally:
             self.close()
+
+    def _time_s(self, index: int) -> float:
+        """When frame `index` (just read) was seen: its container timestamp in a file (the
+        frame rate's where the container has none), seconds since opening when live."""
+        if self.live:
+            return time.monotonic() - self._opened
+        msec = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+        return msec / 1000 if msec > 0 or index == 0 else index / self.fps
 
     def _frames_left(self, seen: int) -> bool:
         """Whether the container says frames remain after `seen` of them."""

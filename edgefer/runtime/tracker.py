@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgefer.errors import EdgeferError
+from edgefer.errors import BadArgumentError
 from edgefer.runtime.face_detector import Face
 from edgefer.runtime.results import FaceResult
 
@@ -25,7 +25,7 @@ def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
 def check_smoothing(smoothing: float) -> None:
     """EdgeferError unless `smoothing` is a weight in [0, 1)."""
     if not 0 <= smoothing < 1:
-        raise EdgeferError(f"smoothing must be in [0, 1), not {smoothing}")
+        raise BadArgumentError(f"smoothing must be in [0, 1), not {smoothing}")
 
 
 @dataclass

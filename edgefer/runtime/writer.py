@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from edgefer.atomic import atomic_write
-from edgefer.errors import EdgeferError
+from edgefer.errors import BadArgumentError, EdgeferError
 
 VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "mp4v"}
 
@@ -21,8 +21,8 @@ class FrameWriter:
     def __init__(self, path: Path, video: bool, fps: float, many: bool) -> None:
         self.path, self.video, self.fps, self.many = path, video, fps, many
         if video and path.suffix.lower() not in VIDEO_CODECS:
-            raise EdgeferError(f"--save {path}: a video output needs one of "
-                               f"{', '.join(VIDEO_CODECS)}")
+            raise BadArgumentError(f"{path}: a video output needs one of "
+                                   f"{', '.join(VIDEO_CODECS)}")
         self._tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
         self._out: cv2.VideoWriter | None = None
         self.frames = 0
@@ -47,9 +47,12 @@ class FrameWriter:
         self._out.write(image)
         self.frames += 1
 
-    def close(self) -> None:
-        """Finish the video container and move it into place."""
+    def close(self, keep: bool = True) -> None:
+        """Finish the video container and move it into place (or drop it: `keep=False`)."""
         if self._out is not None:
             self._out.release()
             self._out = None
-            os.replace(self._tmp, self.path)
+            if keep:
+                os.replace(self._tmp, self.path)
+            else:
+                self._tmp.unlink(missing_ok=True)

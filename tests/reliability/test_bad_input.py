@@ -158,7 +158,7 @@ def test_pickle_bearing_checkpoint_never_runs(tmp_path, fer_path):
     (["detect", "--source", "{photo}", "--threads", "-2"], "threads must be at least 1"),
     (["detect", "--source", "{empty}"], "no images"),
     (["detect", "--source", "{photo}", "--backend", "tpu"], "unknown backend 'tpu'"),
-    (["detect", "--source", "{photo}", "--max-frames", "0"], "--max-frames must be at least 1"),
+    (["detect", "--source", "{photo}", "--max-frames", "0"], "max_frames must be at least 1"),
     (["evaluate", "{model}", "--split", "holdout"], "unknown split 'holdout'"),
     (["export", "{photo}"], "not a loadable edgefer checkpoint"),
 ])

@@ -172,7 +172,8 @@ def test_video_with_corrupt_frames_in_the_middle(fer, exported, tmp_path):
     assert len(proc.stdout.splitlines()) == 56
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert lines[0].endswith("skipped 4 undecodable frame(s)"), proc.stderr
-    assert len(lines) == 2 and lines[1].startswith("saved 56"), proc.stderr  # no FFmpeg noise
+    assert lines[1:] == [f"save: 56 frame(s) -> {out}", lines[2]], proc.stderr  # no FFmpeg noise
+    assert lines[2].startswith("56 frames in")
     assert count_frames(out) == 56
 
 

@@ -1,0 +1,173 @@
+"""The run loop behind `Recognizer.run` and `edgefer detect`: results of a source to its
+outputs (annotated image or video, window, CSV and JSON records), counting frames per
+second, every file finished when the run ends, fails or is interrupted (Ctrl-C, SIGTERM)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, TextIO
+
+import cv2
+
+from edgefer.errors import EdgeferError
+from edgefer.runtime.records import CsvRecords, FaceRecord, JsonRecords, frame_records
+from edgefer.runtime.results import FrameResult
+from edgefer.runtime.summary import TrackSummary, format_summary, summarize
+from edgefer.runtime.timeline import plot_timeline
+from edgefer.runtime.writer import FrameWriter
+
+WINDOW = "edgefer"
+
+
+class Frames(Protocol):
+    """What the loop needs of a frame source."""
+
+    is_video: bool
+    fps: float
+    many_images: bool
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class RunSummary:
+    """What a run did: frames, wall time, whether it was interrupted, the files it wrote
+    (`outputs`: save, csv, json), and every face record (the CSV's rows) for `tracks`,
+    `format` and `plot_timeline`."""
+
+    labels: list[str]
+    frames: int = 0
+    wall_s: float = 0.0
+    interrupted: bool = False
+    outputs: dict[str, Path] = field(default_factory=dict)
+    records: list[FaceRecord] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        """Mean frames per second over the run, end to end."""
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def tracks(self) -> list[TrackSummary]:
+        """Per-track dwell time and emotion shares, the longest-seen first."""
+        return summarize(self.records, self.labels)
+
+    def format(self) -> str:
+        """The per-track table as plain text."""
+        return format_summary(self.tracks, self.labels, self.frames)
+
+    def plot_timeline(self, path: str | Path, max_tracks: int = 8) -> Path:
+        """Write each track's emotion probabilities over time as a PNG."""
+        return plot_timeline(self.records, self.labels, path, max_tracks)
+
+    def to_json(self) -> dict:
+        return {"frames": self.frames, "wall_s": round(self.wall_s, 3),
+                "fps": round(self.fps, 2), "interrupted": self.interrupted,
+                "outputs": {k: str(v) for k, v in self.outputs.items()},
+                "tracks": [t.to_json() for t in self.tracks]}
+
+
+def check_display() -> None:
+    """EdgeferError where OpenCV cannot open a window (headless build or no display)."""
+    try:
+        cv2.namedWindow(WINDOW)
+    except cv2.error:
+        raise EdgeferError("show needs a display and OpenCV built with GUI support "
+                           "(opencv-python instead of opencv-python-headless)") from None
+
+
+class _Stop:
+    """Ctrl-C or SIGTERM during a run: the first asks the loop to stop after the frame in
+    hand (so every output holds the same frames), a second interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[_Stop]:
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signals reach the main thread only
+        return
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_loop(results: Iterator[FrameResult], frames: Frames, labels: list[str], *,
+             save: str | Path | None = None, csv: str | Path | None = None,
+             json: str | Path | TextIO | None = None, show: bool = False,
+             on_frame: Callable[[FrameResult, float | None], None] | None = None
+             ) -> RunSummary:
+    """Drive `results` to the outputs; see `Recognizer.run`."""
+    summary = RunSummary(labels)
+    outputs: list[FrameWriter | CsvRecords | JsonRecords] = []
+    try:
+        if show:
+            check_display()
+        writer = FrameWriter(Path(save), frames.is_video, frames.fps, frames.many_images) \
+            if save is not None else None
+        csv_out = CsvRecords(csv, labels) if csv is not None else None
+        json_out = JsonRecords(json) if json is not None else None
+    except BaseException:
+        frames.close()
+        raise
+    outputs = [o for o in (writer, csv_out, json_out) if o is not None]
+    for name, value in (("save", save), ("csv", csv)):
+        if value is not None:
+            summary.outputs[name] = Path(value)
+    if isinstance(json, (str, Path)):
+        summary.outputs["json"] = Path(json)
+    start = last = time.perf_counter()
+    fps = None
+    try:
+        with _stop_on_signals() as stop:
+            for result in results:
+                now = time.perf_counter()
+                if summary.frames:
+                    fps = 1 / (now - last) if fps is None else 0.9 * fps + 0.1 / (now - last)
+                last = now
+                summary.records.extend(frame_records(result))
+                for out in (json_out, csv_out):
+                    if out is not None:
+                        out.write(result)
+                if writer is not None or show:
+                    shown = result.plot(fps if frames.is_video else None)
+                    if writer is not None:
+                        writer.write(shown, result.source)
+                    if show:
+                        cv2.imshow(WINDOW, shown)
+                        if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                            break
+                summary.frames += 1
+                if on_frame is not None:
+                    on_frame(result, fps)
+                if stop.requested:
+                    summary.interrupted = True
+                    break
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        summary.wall_s = time.perf_counter() - start
+        for out in outputs:
+            out.close(keep=summary.frames > 0)
+        frames.close()
+        if show:
+            with contextlib.suppress(cv2.error):
+                cv2.destroyWindow(WINDOW)
+    return summary
