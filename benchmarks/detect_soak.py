@@ -18,8 +18,8 @@ from edgefer.bench.pipeline_speed import write_video
 from edgefer.bench.suite import PIPELINE_FACES
 from edgefer.data import load_faces, resolve_data
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.defaults import VIDEO_DET_SIZE
-from edgefer.runtime.face_detector import FaceDetector
+from edgefer.runtime.defaults import DETECT
+from edgefer.runtime.face_detector import FaceDetector, video_det_size
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.sources import FrameSource
 from edgefer.runtime.tracker import Tracker
@@ -35,7 +35,8 @@ def main() -> None:
     args = ap.parse_args()
     faces = load_faces(resolve_data(args.data)).split("test").images[PIPELINE_FACES]
     clf = EmotionClassifier(args.model)
-    pipeline = EmotionPipeline(clf, FaceDetector(args.detector, det_size=VIDEO_DET_SIZE))
+    pipeline = EmotionPipeline(clf, FaceDetector(
+        args.detector, det_size=video_det_size(640, 480, DETECT.min_face)))
     tracker = Tracker(clf.labels)
     print("| frames | RSS MB | median ms/frame |\n|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:

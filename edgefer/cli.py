@@ -18,7 +18,7 @@ from edgefer import __version__
 from edgefer.errors import EdgeferError, installed, require
 from edgefer.export.options import ACTIVATION_TYPES, CALIB_METHODS, REDUCE_RANGES, ExportOptions
 from edgefer.runtime.defaults import DETECT as D
-from edgefer.runtime.defaults import VIDEO_DET_SIZE
+from edgefer.runtime.defaults import VIDEO_FACE_PX
 from edgefer.train.config import AUGMENT_PRESETS, DEFAULT_LR, OPTIMIZERS, SCHEDULERS, TrainConfig
 
 # the options' defaults are the library's (train's config, export's options, detect's
@@ -329,12 +329,15 @@ def detect(
     backend: BackendOpt = D.backend,
     threads: Annotated[int | None, typer.Option(help="Inference threads (default: all).")]
         = D.threads,
-    min_face: Annotated[int, typer.Option(help="Smallest face side in pixels.")] = D.min_face,
+    min_face: Annotated[int, typer.Option(
+        help="Smallest face side to find and report, in frame pixels (video is detected at "
+             "the size that finds it: smaller means slower).")] = D.min_face,
     score: Annotated[float, typer.Option(help="Face detection score threshold.")] = D.score,
     det_size: Annotated[int | None, typer.Option(
         help="Longer side frames are scaled to (down or up) for one face detection pass "
              "(default: images on a pyramid of sizes that finds faces from 64 px to the "
-             f"whole image, {VIDEO_DET_SIZE} for video and cameras).")] = D.det_size,
+             "whole image; video and cameras at the size that puts a --min-face face at "
+             f"{VIDEO_FACE_PX} px in the detector's input).")] = D.det_size,
     margin: Annotated[float, typer.Option(
         help="Crop margin around the face box, a share of its side (chosen on val).")]
         = D.margin,
@@ -368,6 +371,10 @@ def detect(
         metavar="N", help="Video and cameras: run the face detector on every Nth frame, "
                           "tracked boxes carried forward in between (1 = every frame). Still "
                           "images are always detected.")] = D.detect_every,
+    keep: Annotated[int, typer.Option(
+        metavar="N", help="Video: a face tracked through two or more detections is still "
+                          "reported when up to N detections in a row miss it (0 = off).")]
+        = D.keep,
     detector_engine: Annotated[str, typer.Option(
         help="Run YuNet through onnxruntime (ort) or OpenCV (opencv): the same faces.")]
         = D.detector_engine,
@@ -380,7 +387,8 @@ def detect(
     recognizer = Recognizer(model, detector, backend=backend, threads=threads,
                             det_size=det_size, min_face=min_face, score=score, margin=margin,
                             align=align, smoothing=smoothing, flip_tta=flip_tta,
-                            detect_every=detect_every, detector_engine=detector_engine)
+                            detect_every=detect_every, keep=keep,
+                            detector_engine=detector_engine)
     stills = not frames.is_video and not as_json
     with _progress(frames.frames_total if frames.is_video and not as_json else None) as tick:
 

@@ -8,7 +8,8 @@ import pytest
 from helpers import face_result, mjpg_video
 
 from edgefer import EdgeferError, Recognizer
-from edgefer.runtime.defaults import VIDEO_DET_SIZE
+from edgefer.runtime.defaults import DETECT
+from edgefer.runtime.face_detector import video_det_size
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.tracker import Tracker
 
@@ -33,7 +34,7 @@ def clip(photo, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def every_frame(yunet):
-    return Recognizer(detector=yunet, detect_every=1)
+    return Recognizer(detector=yunet, detect_every=1, keep=0)
 
 
 def boxes(results) -> list[list[tuple[int, int, int, int]]]:
@@ -67,13 +68,14 @@ def test_carried_boxes_follow_moving_faces_with_stable_ids(yunet, clip, every_fr
                for n, r in ((1, detected), (4, carried))}
     path = (centres[1] - step).mean(axis=0) + step
     error = {n: np.abs(c - path)[4:].max() for n, c in centres.items()}  # velocity known
-    assert error[4] <= 5, error
+    assert error[4] <= 8, error  # under 5% of the 190 px face
 
 
 def test_detect_every_1_is_detection_on_every_frame(yunet, clip, every_frame):
     pipeline = EmotionPipeline(every_frame.classifier, every_frame.detector)
     tracker = Tracker(every_frame.labels)
-    expected = [tracker.update(pipeline(r.image, det_size=VIDEO_DET_SIZE).faces)
+    det_size = video_det_size(640, 480, DETECT.min_face)
+    expected = [tracker.update(pipeline(r.image, det_size=det_size).faces)
                 for r in every_frame(clip)]
     got = [r.faces for r in every_frame(clip)]
     assert [[f.to_json() for f in faces] for faces in got] == \

@@ -42,7 +42,7 @@ def video(fer, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def recognizer(yunet) -> Recognizer:
-    return Recognizer(detector=yunet, threads=2)
+    return Recognizer(detector=yunet, threads=2, keep=0)
 
 
 def test_run_writes_the_video_csv_json_and_summary(recognizer, video, tmp_path):
@@ -79,6 +79,7 @@ def test_run_writes_the_video_csv_json_and_summary(recognizer, video, tmp_path):
 def test_cli_and_api_give_the_same_records(recognizer, video, yunet, tmp_path):
     recognizer.run(video, csv=tmp_path / "api.csv")
     proc = run_cli("detect", "--source", str(video), "--detector", str(yunet), "--threads", "2",
+                   "--keep", "0",
                    "--csv", str(tmp_path / "cli.csv"), "--summary", "--timeline",
                    str(tmp_path / "timeline.png"))
     assert (tmp_path / "cli.csv").read_text() == (tmp_path / "api.csv").read_text()

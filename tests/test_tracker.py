@@ -45,3 +45,31 @@ def test_lost_tracks_expire():
     for _ in range(3):
         tracker.update([])
     assert tracker.update([face(0, 0, 0.9)])[0].track_id == 1
+
+
+def test_an_established_track_coasts_through_keep_missed_detections():
+    tracker = Tracker(LABELS, keep=2)
+    tracker.update([face(100, 100, 0.9)])
+    assert tracker.coasting(640, 480) == {}  # nothing missed yet
+    tracker.update([face(110, 100, 0.9)])  # found twice: established, moving 10 px a frame
+    boxes = []
+    for _ in range(3):
+        tracker.update([])  # a detection round that misses it
+        coast = tracker.coasting(640, 480)
+        if coast:
+            boxes.append(coast[0].box)
+            kept = [face(*coast[0].box[:2], 0.9)]
+            tracker.update(kept, [0], same_frame=True)
+    assert boxes == [(120, 100, 100, 100), (130, 100, 100, 100)]  # kept twice, moved on
+    once = Tracker(LABELS, keep=2)
+    once.update([face(100, 100, 0.9)])
+    once.update([])
+    assert once.coasting(640, 480) == {}  # a face seen once may be a false detection
+
+
+def test_coasting_is_off_with_keep_0():
+    tracker = Tracker(LABELS)
+    tracker.update([face(100, 100, 0.9)])
+    tracker.update([face(100, 100, 0.9)])
+    tracker.update([])
+    assert tracker.coasting(640, 480) == {}

@@ -15,6 +15,7 @@ import numpy as np
 
 from edgefer.errors import BadArgumentError, EdgeferError, MissingFileError
 from edgefer.runtime.assets import YUNET
+from edgefer.runtime.defaults import DETECT, VIDEO_DET_MAX, VIDEO_DET_MIN, VIDEO_FACE_PX
 from edgefer.runtime.yunet import OrtYuNet, suppress
 
 
@@ -100,8 +101,8 @@ class FaceDetector:
     "opencv", OpenCV's process-wide count).
     """
 
-    def __init__(self, path: str | Path | None = None, score_threshold: float = 0.6,
-                 nms_threshold: float = 0.3, min_face: int = 24, top_k: int = 100,
+    def __init__(self, path: str | Path | None = None, score_threshold: float = DETECT.score,
+                 nms_threshold: float = 0.3, min_face: int = DETECT.min_face, top_k: int = 100,
                  det_size: int | None = None, *, engine: str = "ort",
                  threads: int | None = None) -> None:
         if engine not in ENGINES:
@@ -137,10 +138,23 @@ class FaceDetector:
         for r in rows:
             x0, y0 = max(0, round(r[0])), max(0, round(r[1]))
             x1, y1 = min(w, round(r[0] + r[2])), min(h, round(r[1] + r[3]))
-            if min(x1 - x0, y1 - y0) >= self.min_face:
+            if min(x1 - x0, y1 - y0) >= self.min_face * MIN_BOX:
                 faces.append(Face((x0, y0, x1 - x0, y1 - y0),
                                   r[4:14].reshape(5, 2).astype(np.float32), float(r[14])))
         return faces
+
+
+# YuNet's box is tighter than the face (brow to chin), and a face of `min_face` pixels may
+# get a box a fifth smaller: boxes under this share of `min_face` are dropped.
+MIN_BOX = 0.5
+
+
+def video_det_size(width: int, height: int, min_face: int) -> int:
+    """The detection size (longer side) for video frames of `width` x `height` that puts a
+    face of `min_face` pixels at VIDEO_FACE_PX in the detector's input, kept within
+    [VIDEO_DET_MIN, VIDEO_DET_MAX] (the largest costs about 10x the smallest)."""
+    side = round(max(width, height) * VIDEO_FACE_PX / min_face / 32) * 32
+    return min(max(side, VIDEO_DET_MIN), VIDEO_DET_MAX)
 
 
 def check_det_size(det_size: int | None) -> None:

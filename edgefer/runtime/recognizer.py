@@ -11,8 +11,8 @@ import numpy as np
 
 from edgefer.errors import BadArgumentError
 from edgefer.runtime.classifier import EmotionClassifier, is_one_image
-from edgefer.runtime.defaults import DETECT, VIDEO_DET_SIZE
-from edgefer.runtime.face_detector import FaceDetector, check_det_size
+from edgefer.runtime.defaults import DETECT
+from edgefer.runtime.face_detector import FaceDetector, check_det_size, video_det_size
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.results import FrameResult
 from edgefer.runtime.run import RunSummary, run_loop
@@ -30,12 +30,14 @@ class Recognizer:
     shipped int8 `edge` model (`model="edge-s"`: the faster shipped one; or a path to an
     exported model) and the YuNet detector shipped in the package (`detector=PATH` for
     another; "none" treats each image as one face). `det_size` is the longer side frames are
-    scaled to for one detection pass (default: still images on a pyramid of sizes,
-    VIDEO_DET_SIZE for video and cameras); on video, `smoothing` weights a tracked face's
+    scaled to for one detection pass (default: still images on a pyramid of sizes; video and
+    cameras at the size that puts a face of `min_face` pixels in the detector's band, see
+    `face_detector.video_det_size`); on video, `smoothing` weights a tracked face's
     previous probabilities against the new ones, and the detector runs on every
     `detect_every`-th frame, tracked boxes moving on at their own velocity in between (still
-    images are always detected). `detector_engine` runs YuNet through onnxruntime ("ort")
-    or OpenCV ("opencv").
+    images are always detected), and a face tracked through two or more detections is still
+    reported when up to `keep` detections in a row miss it. `detector_engine` runs YuNet
+    through onnxruntime ("ort") or OpenCV ("opencv").
 
         r = Recognizer()
         for face in r("photo.jpg")[0].faces:
@@ -49,13 +51,16 @@ class Recognizer:
                  det_size: int | None = D.det_size, min_face: int = D.min_face,
                  score: float = D.score, margin: float = D.margin, align: bool = D.align,
                  smoothing: float = D.smoothing, flip_tta: bool = D.flip_tta,
-                 detect_every: int = D.detect_every,
+                 detect_every: int = D.detect_every, keep: int = D.keep,
                  detector_engine: str = D.detector_engine) -> None:
         check_smoothing(smoothing)  # before anything loads
         check_det_size(det_size)
         if detect_every < 1:
             raise BadArgumentError(f"detect_every must be at least 1, not {detect_every}")
+        if keep < 0:
+            raise BadArgumentError(f"keep must be at least 0, not {keep}")
         self.smoothing, self.det_size, self.detect_every = smoothing, det_size, detect_every
+        self.min_face, self.keep = min_face, keep
         self.classifier = EmotionClassifier(model, backend=backend, threads=threads,
                                             flip_tta=flip_tta)
         if threads:
@@ -144,8 +149,9 @@ class Recognizer:
 
     def _results(self, frames: FrameSource | MemoryFrames,
                  max_frames: int | None) -> Iterator[FrameResult]:
-        tracker = Tracker(self.labels, self.smoothing) if frames.is_video else None
-        det_size = (self.det_size or VIDEO_DET_SIZE) if frames.is_video else None
+        tracker = Tracker(self.labels, self.smoothing, keep=self.keep) \
+            if frames.is_video else None
+        det_size = self.det_size
         every = self.detect_every if frames.is_video and self.detector is not None else 1
         try:
             for i, frame in enumerate(frames):
@@ -158,9 +164,16 @@ class Recognizer:
                                                     frame.name, i)
                     tracker.update(result.faces, list(carried))
                 else:
+                    h, w = frame.image.shape[:2]
+                    if tracker is not None and det_size is None:
+                        det_size = video_det_size(w, h, self.min_face)
                     result = self.pipeline(frame.image, frame.name, i, det_size)
                     if tracker is not None:
                         tracker.update(result.faces)
+                        if coasting := tracker.coasting(w, h):
+                            kept = self.pipeline.classify(frame.image, list(coasting.values()))
+                            tracker.update(kept.faces, list(coasting), same_frame=True)
+                            result.faces += kept.faces
                 result.time_ms = {"decode": frame.decode_ms, **result.time_ms}
                 result.time_s = frame.time_s
                 yield result

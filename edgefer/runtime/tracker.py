@@ -35,7 +35,9 @@ class _Track:
     seen: FaceResult  # the last detection
     frame: int  # the frame it was detected in
     velocity: np.ndarray  # (x, y) pixels per frame between the last two detections
-    missed: int = 0
+    missed: int = 0  # updates since it was last reported
+    lost: int = 0  # detection rounds in a row that did not find it
+    hits: int = 1  # detection rounds that found it
 
     def detected(self, face: FaceResult, frame: int) -> None:
         """Take a new detection of this track, estimating the velocity from the last one."""
@@ -61,13 +63,16 @@ class Tracker:
 
     Between detections, `carry` gives each live track's box moved on at its velocity (from
     its last two detections); faces classified there go back through `update` with their ids.
+    A track found in at least two detection rounds that a round misses keeps being reported
+    at its moved-on box (`coasting`) for up to `keep` rounds in a row: a detector that finds
+    a small face in most frames, not all, then does not make it blink.
     """
 
     def __init__(self, labels: list[str], smoothing: float = 0.6, iou_threshold: float = 0.3,
-                 max_missed: int = 15) -> None:
+                 max_missed: int = 15, keep: int = 0) -> None:
         check_smoothing(smoothing)
         self.labels, self.smoothing = labels, smoothing
-        self.iou_threshold, self.max_missed = iou_threshold, max_missed
+        self.iou_threshold, self.max_missed, self.keep = iou_threshold, max_missed, keep
         self.tracks: dict[int, _Track] = {}
         self._next_id = 0
         self.frame = -1  # index of the last update
@@ -79,22 +84,33 @@ class Tracker:
                  for tid, t in self.tracks.items() if t.missed == 0}
         return {tid: f for tid, f in faces.items() if f is not None}
 
-    def update(self, faces: list[FaceResult],
-               track_ids: list[int] | None = None) -> list[FaceResult]:
+    def coasting(self, width: int, height: int) -> dict[int, Face]:
+        """After a detection round's `update`: the boxes, moved on to this frame, of the
+        established tracks it missed that may still be reported, by track id."""
+        faces = {tid: t.carried(self.frame, width, height) for tid, t in self.tracks.items()
+                 if t.missed == 1 and 1 <= t.lost <= self.keep and t.hits >= 2}
+        return {tid: f for tid, f in faces.items() if f is not None}
+
+    def update(self, faces: list[FaceResult], track_ids: list[int] | None = None,
+               same_frame: bool = False) -> list[FaceResult]:
         """Give each face a track id and smoothed probabilities (faces are updated in place).
 
         Faces are detections, matched to tracks by IoU, unless `track_ids` says which track
-        each one is (faces at boxes from `carry`)."""
-        self.frame += 1
-        assigned = self._match(faces) if track_ids is None else dict(enumerate(track_ids))
+        each one is (faces at boxes from `carry`, or with `same_frame` from `coasting`,
+        added to the frame the last update described)."""
+        detection = track_ids is None
+        if not same_frame:
+            self.frame += 1
+        assigned = self._match(faces) if detection else dict(enumerate(track_ids))
         for i, face in enumerate(faces):
             now = np.array([face.probs[k] for k in self.labels])
             if i in assigned:
                 track = self.tracks[assigned[i]]
                 track.probs = self.smoothing * track.probs + (1 - self.smoothing) * now
                 track.box, track.missed = face.box, 0
-                if track_ids is None:
+                if detection:
                     track.detected(face, self.frame)
+                    track.lost, track.hits = 0, track.hits + 1
                 face.track_id = assigned[i]
             else:
                 face.track_id = self._next_id
@@ -105,8 +121,11 @@ class Tracker:
             k = int(track.probs.argmax())
             face.emotion, face.confidence = self.labels[k], float(track.probs[k])
             face.probs = {name: float(p) for name, p in zip(self.labels, track.probs, strict=True)}
+        if same_frame:
+            return faces
         for tid in set(self.tracks) - {f.track_id for f in faces}:
             self.tracks[tid].missed += 1
+            self.tracks[tid].lost += detection
             if self.tracks[tid].missed > self.max_missed:
                 del self.tracks[tid]
         return faces

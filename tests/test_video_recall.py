@@ -1,0 +1,41 @@
+"""Video detection sized from the smallest face to find: the detection size rule, and faces
+of 64 px in a 640x480 video found where the former 320 px pass missed most of them."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgefer import Recognizer
+from edgefer.bench.video_recall import VideoScore, score_video
+from edgefer.bench.videos import grid, moving_faces
+from edgefer.runtime.defaults import DETECT, VIDEO_DET_MAX, VIDEO_DET_MIN
+from edgefer.runtime.face_detector import video_det_size
+
+pytest.importorskip("skimage", reason="backgrounds come with scikit-image (the dev extra)")
+
+
+def test_video_det_size_puts_the_smallest_face_in_the_band():
+    assert video_det_size(640, 480, DETECT.min_face) == 640
+    assert video_det_size(480, 640, 96) == 320  # portrait, larger faces: smaller and faster
+    assert video_det_size(640, 480, 32) == 960
+    assert video_det_size(640, 480, 4) == VIDEO_DET_MAX
+    assert video_det_size(160, 120, 200) == VIDEO_DET_MIN
+    assert grid((640, 480), 8, 200) is None and grid((640, 480), 4, 64) == (1, 4)
+
+
+def test_default_finds_64_px_faces_the_former_pass_missed(fer, tmp_path):
+    from edgefer.bench.recall import background_photos
+
+    test = fer.split("test")
+    photo = background_photos(("rocket.jpg",))["rocket.jpg"]
+    video = moving_faces(test.images, test.labels, photo, 4, 64, tmp_path / "v.avi",
+                         frames=40, seed=5)
+    assert len(video.boxes) == 40 and len(video.boxes[0]) == 4
+    scores = {}
+    for name, kwargs in (("default", {}),
+                         ("former", {"det_size": 320, "min_face": 24, "keep": 0})):
+        scores[name] = VideoScore(name, "v", video.size, 4, 64)
+        score_video(Recognizer(threads=2, **kwargs), video, scores[name])
+    assert scores["default"].recall >= 0.8, scores["default"]
+    assert scores["default"].recall >= scores["former"].recall + 0.15, scores
+    assert scores["default"].false <= 0.1 * scores["default"].frames
