@@ -38,7 +38,7 @@ from edgefer.runtime.tracker import iou
 SIZE = (640, 480)
 SIDE = 120  # pasted face side, px
 CENTRES = {1: [(320, 240)], 4: [(170, 130), (470, 130), (170, 350), (470, 350)]}
-PHOTO = Path("/work/shared/models/testdata/astronaut.png")
+PHOTO = Path(__file__).resolve().parents[2] / "shared" / "models" / "testdata" / "astronaut.png"
 ENGINES = ("ort", "opencv")
 MIN_IOU, MIN_AGREE = 0.8, 0.95  # what a default N must keep against detecting every frame
 MATCH_IOU = 0.4  # a face at N is the same face as at N=1 from this overlap on
