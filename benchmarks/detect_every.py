@@ -30,6 +30,7 @@ import numpy as np
 from edgefer.atomic import atomic_write_text
 from edgefer.bench.recall import background_photos
 from edgefer.bench.suite import PIPELINE_FACES
+from edgefer.bench.videos import camera_pan, write_video
 from edgefer.data import load_faces, resolve_data
 from edgefer.machine import machine_info
 from edgefer.runtime.recognizer import Recognizer
@@ -64,14 +65,6 @@ class Run:
     faces: list[list[tuple[Box, str]]] = field(default_factory=list)
 
 
-def write_mjpg(path: Path, frames: list[np.ndarray]) -> Path:
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, SIZE)
-    for f in frames:
-        out.write(f)
-    out.release()
-    return path
-
-
 def triangle(s: float, amplitude: float) -> float:
     """A wave in [-amplitude, amplitude] moving one unit per unit of `s`, back and forth."""
     return amplitude - abs((s + amplitude) % (4 * amplitude) - 2 * amplitude)
@@ -93,25 +86,7 @@ def synthetic(faces: np.ndarray, background: np.ndarray, n: int, frames: int,
             boxes.append((x, y, SIDE, SIDE))
         images.append(img)
         truth.append(boxes)
-    return Video("synthetic", n, write_mjpg(path, images), truth)
-
-
-def camera(photo: np.ndarray, focus: tuple[float, float], frames: int, path: Path) -> Video:
-    """A 4:3 window panning around `focus` and zooming in and out (1x to 1.4x) over the
-    photo, each view scaled to 640x480."""
-    h, w = photo.shape[:2]
-    images = []
-    for t in range(frames):
-        zoom = 1.2 - 0.2 * np.cos(2 * np.pi * t / 200)
-        ww = min(w, h * 4 / 3) / zoom
-        wh = ww * 3 / 4
-        cx = np.clip(focus[0] + 0.15 * w * np.sin(2 * np.pi * t / 130), ww / 2, w - ww / 2)
-        cy = np.clip(focus[1] + 0.1 * h * np.sin(2 * np.pi * t / 170 + 1), wh / 2,
-                     h - wh / 2)
-        s = SIZE[0] / ww
-        m = np.float32([[s, 0, -s * (cx - ww / 2)], [0, s, -s * (cy - wh / 2)]])
-        images.append(cv2.warpAffine(photo, m, SIZE, flags=cv2.INTER_LINEAR))
-    return Video("real", 1 if h == 512 else 4, write_mjpg(path, images))
+    return Video("synthetic", n, write_video(path, images), truth)
 
 
 def videos(faces: np.ndarray, frames: int, folder: Path) -> list[Video]:
@@ -120,8 +95,10 @@ def videos(faces: np.ndarray, frames: int, folder: Path) -> list[Video]:
     background = background_photos(("coffee.png",))["coffee.png"]
     return [synthetic(faces, background, 1, frames, folder / "synthetic1.avi"),
             synthetic(faces, background, 4, frames, folder / "synthetic4.avi"),
-            camera(photo, (223, 120), frames, folder / "real1.avi"),
-            camera(mosaic, (512, 512), frames, folder / "real4.avi")]
+            Video("real", 1, camera_pan(photo, folder / "real1.avi", focus=(223, 120),
+                                        frames=frames)),
+            Video("real", 4, camera_pan(mosaic, folder / "real4.avi", focus=(512, 512),
+                                        frames=frames))]
 
 
 def run(recognizer: Recognizer, video: Video, into: Run) -> None:

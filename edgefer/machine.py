@@ -20,15 +20,15 @@ def machine_info() -> dict:
     import onnxruntime as ort
 
     cpu = platform.processor() or platform.machine()
-    flags: set[str] = set()
+    model, flags = "", set()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name") and cpu in (platform.processor(),
-                                                         platform.machine()):
-                cpu = line.split(":", 1)[1].strip()
+            if line.startswith("model name") and not model:
+                model = line.split(":", 1)[1].strip()
             elif line.startswith(("flags", "Features")) and not flags:
                 flags = set(line.split(":", 1)[1].split())
+    cpu = model or cpu
     try:
         torch = metadata.version("torch")  # read without importing torch
     except metadata.PackageNotFoundError:

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgefer.bench.videos import write_video
 from edgefer.runtime.results import FaceResult
 
 
@@ -28,11 +29,7 @@ def count_frames(path: Path) -> int:
 
 def mjpg_video(path: Path, frames: list[np.ndarray], fps: float = 30) -> None:
     """Write BGR frames as an MJPG video."""
-    h, w = frames[0].shape[:2]
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
-    for f in frames:
-        out.write(f)
-    out.release()
+    write_video(path, frames, fps)
 
 
 def face_result(box: tuple[int, int, int, int], probs: dict[str, float]) -> FaceResult:

@@ -211,5 +211,5 @@ def _as_image(image: np.ndarray) -> np.ndarray:
         if image.ndim == 2 or image.shape[2] == 1:
             return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         return image if image.shape[2] == 3 else cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    raise BadArgumentError(f"an array of shape {image.shape} is not one HxW, HxWx3 or HxWx4 image: "
-                       "pass a list for several")
+    raise BadArgumentError(f"an array of shape {image.shape} is not one HxW, HxWx3 or HxWx4 "
+                           "image: pass a list for several")
