@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
-
+from helpers import REPO, data_path, run_cli
 
 SLOW_FIXTURES = {"trained_run", "exported"}  # each trains or exports a model
 
@@ -24,9 +19,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
-
-def data_path() -> Path:
-    return Path(os.environ.get("EDGEFER_DATA") or DEFAULT_DATA)
 
 
 @pytest.fixture(scope="session")
@@ -60,28 +52,6 @@ def small_npz(fer, tmp_path_factory) -> Path:
              emotion=np.concatenate([p.labels for p in parts]).astype(np.uint8),
              usage=np.concatenate([p.splits for p in parts]))
     return path
-
-
-def run_cli(*args: str, check: bool = True, env: dict | None = None,
-            **kwargs) -> subprocess.CompletedProcess:
-    """Run `python -m edgefer ARGS` in a real process, as a user would."""
-    env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
-    proc = subprocess.run([sys.executable, "-m", "edgefer", *args], capture_output=True,
-                          text=True, env=env, **kwargs)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"edgefer {' '.join(args)} failed ({proc.returncode}):\n"
-                             f"{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
-    """A user error: non-zero exit, no traceback, one line naming the problem."""
-    assert proc.returncode != 0, proc.stdout
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 @pytest.fixture(scope="session")

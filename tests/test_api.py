@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO
-from helpers import mjpg_video
+from helpers import REPO
 
 import edgefer
 from edgefer import EdgeferError, EmotionClassifier, FrameResult, Recognizer
+from edgefer.bench.videos import write_video
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_shipped_models_by_name(tmp_path, monkeypatch):
 
 def write_clip(photo, path, frames: int) -> None:
     img = cv2.imread(str(photo))
-    mjpg_video(path, [np.roll(img, 2 * i, axis=1) for i in range(frames)], fps=10)
+    write_video(path, [np.roll(img, 2 * i, axis=1) for i in range(frames)], fps=10)
 
 
 def test_readme_python_snippets_run(photo, yunet, tmp_path, monkeypatch, capsys):

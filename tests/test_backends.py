@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, run_cli
 
 from edgefer.errors import EdgeferError
 from edgefer.export.report import ExportReport

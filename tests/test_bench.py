@@ -4,7 +4,7 @@ import json
 
 import cv2
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 
 from edgefer.runtime.assets import ASSETS
 
@@ -44,7 +44,7 @@ def test_quick_bench(trained_run, exported, fer_path, yunet, tmp_path):
 
 def test_cuda_backend_without_cuda_is_a_clear_error(exported, fer_path, yunet):
     import onnxruntime as ort
-    from conftest import assert_one_line_error
+    from helpers import assert_one_line_error
 
     if "CUDAExecutionProvider" in ort.get_available_providers():
         pytest.skip("this onnxruntime has the CUDA provider: nothing to refuse")

@@ -6,7 +6,7 @@ import importlib.util
 import sys
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 from edgefer.export.options import REDUCE_RANGES
 from edgefer.runtime import EmotionClassifier

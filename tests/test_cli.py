@@ -1,7 +1,7 @@
 """The command line: help everywhere, version, python -m, one-line errors."""
 
 import pytest
-from conftest import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, run_cli
 
 import edgefer
 import edgefer.cli

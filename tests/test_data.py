@@ -6,7 +6,7 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, run_cli
 
 from edgefer.data import EMOTIONS, SPLITS, load_faces, resolve_data
 from edgefer.data.writers import write_folder

@@ -5,9 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from helpers import face_result, mjpg_video
+from helpers import face_result
 
 from edgefer import EdgeferError, Recognizer
+from edgefer.bench.videos import write_video
 from edgefer.runtime.defaults import DETECT
 from edgefer.runtime.face_detector import video_det_size
 from edgefer.runtime.pipeline import EmotionPipeline
@@ -28,7 +29,7 @@ def clip(photo, tmp_path_factory):
             frame[y:y + face.shape[0], x:x + face.shape[1]] = face
         frames.append(frame)
     path = tmp_path_factory.mktemp("clip") / "clip.avi"
-    mjpg_video(path, frames)
+    write_video(path, frames)
     return path
 
 

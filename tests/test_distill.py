@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, run_cli
 
 from edgefer.data import EMOTIONS
 from edgefer.preprocess import Preprocess

@@ -5,7 +5,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, run_cli
 
 from edgefer.data import EMOTIONS
 from edgefer.metrics import classification_metrics

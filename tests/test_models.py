@@ -29,7 +29,7 @@ def test_unknown_model():
 
 
 def test_models_cli_lists_every_model():
-    from conftest import run_cli
+    from helpers import run_cli
 
     out = run_cli("models").stdout
     assert all(name in out for name in list_models())

@@ -16,12 +16,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO, assert_one_line_error, run_cli
-from helpers import count_frames, mjpg_video
+from helpers import REPO, assert_one_line_error, count_frames, run_cli
 
 from edgefer import EdgeferError, Recognizer
 from edgefer.bench.composite import composite_frame
 from edgefer.bench.suite import PIPELINE_FACES
+from edgefer.bench.videos import write_video
 from edgefer.runtime.records import SCHEMA_VERSION, csv_header, read_csv
 from edgefer.runtime.run import RunSummary
 
@@ -36,7 +36,7 @@ def video(fer, tmp_path_factory) -> Path:
     frames = [composite_frame(faces, int(8 * np.sin(t / 3))) for t in range(10)]
     frames += [np.full((480, 640, 3), 120, np.uint8)] * 5
     path = tmp_path_factory.mktemp("video") / "four.avi"
-    mjpg_video(path, frames, fps=FPS)
+    write_video(path, frames, fps=FPS)
     return path
 
 
@@ -187,10 +187,10 @@ def test_a_camera_without_frames_leaves_no_csv(monkeypatch, tmp_path, capsys):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_finishes_its_files(fer, yunet, tmp_path, sig):
-    from edgefer.bench.pipeline_speed import write_video
+    from edgefer.bench import pipeline_speed
 
     video = tmp_path / "long.mp4"
-    write_video(fer.split("test").images[PIPELINE_FACES], video, 600)
+    pipeline_speed.write_video(fer.split("test").images[PIPELINE_FACES], video, 600)
     out, table = tmp_path / "cut.mp4", tmp_path / "cut.csv"
     proc = subprocess.Popen([sys.executable, "-m", "edgefer", "detect", "--source", str(video),
                              "--detector", str(yunet), "--json", "--save", str(out),

@@ -11,8 +11,7 @@ import threading
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO, assert_one_line_error, run_cli
-from helpers import count_frames
+from helpers import REPO, assert_one_line_error, count_frames, run_cli
 
 from edgefer.bench import pipeline_speed
 from edgefer.bench.composite import FACE_SIDE, SLOTS, composite_frame

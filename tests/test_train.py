@@ -10,8 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import assert_one_line_error, run_cli
-from helpers import history
+from helpers import assert_one_line_error, history, run_cli
 
 from edgefer.errors import EdgeferError
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint

@@ -12,7 +12,7 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, run_cli
 
 from edgefer.bench.composite import composite_frame
 from edgefer.visualize.features import inspect_checkpoint, inspect_onnx

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, run_cli
 
 from edgefer.classifiers import open_classifier
 from edgefer.data import EMOTIONS

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import onnx
 import pytest
-from conftest import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, run_cli
 from PIL import Image
 
 from edgefer.modelmeta import KEY

@@ -14,9 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
-from helpers import count_frames, history, mjpg_video
+from helpers import assert_one_line_error, count_frames, history, run_cli
 
+from edgefer.bench.videos import write_video
 from edgefer.cli import main
 from edgefer.train.checkpoint import load_checkpoint
 
@@ -157,7 +157,7 @@ def test_video_with_corrupt_frames_in_the_middle(fer, exported, tmp_path):
     faces = fer.split("test").images[:60]
     frames = [cv2.cvtColor(cv2.resize(f, (240, 240)), cv2.COLOR_GRAY2BGR) for f in faces]
     path = tmp_path / "clip.avi"
-    mjpg_video(path, frames)
+    write_video(path, frames)
     data = bytearray(path.read_bytes())
     starts = [i for i in range(len(data) - 1) if data[i:i + 2] == b"\xff\xd8"]
     assert len(starts) == 60
