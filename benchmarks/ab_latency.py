@@ -1,54 +1,58 @@
-"""Interleaved single-face latency of several exported models (1 thread, batch 1).
+"""Interleaved single-face latency of several exported models (batch 1).
 
-Usage: python benchmarks/ab_latency.py MODEL.onnx [MODEL.onnx ...] [--blocks 30] [--runs 40]
-                                        [--flip-tta]
-The models take turns in short blocks, so machine drift hits them all alike; prints the
-median and 10th percentile in milliseconds. With --flip-tta each model is also timed from a
-48x48 crop to probabilities (preprocessing included), without and with flip TTA. Torch-free.
+The models take turns in short blocks, so drift in the machine's speed hits them all alike
+(`edgefer bench` times each model in its own process, one after another); the table gives
+the median and 10th percentile in milliseconds of `run_tensor` on a ready tensor. With
+--flip-tta each model is also timed from a 48x48 crop to probabilities (preprocessing
+included), without and with flip TTA, which `edgefer bench` does not measure. Torch-free.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
+from edgefer.bench import harness
+from edgefer.latency import interleaved_ms
 from edgefer.runtime import EmotionClassifier
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("models", type=Path, nargs="+")
-    ap.add_argument("--blocks", type=int, default=30)
-    ap.add_argument("--runs", type=int, default=40)
-    ap.add_argument("--flip-tta", action="store_true")
-    args = ap.parse_args()
+def jobs(models: list[str], threads: int, flip_tta: bool) -> dict[str, Callable[[], object]]:
+    """What to time, by row name: each model on a ready tensor, and with `flip_tta` from a
+    crop to probabilities without and with flip TTA."""
     face = [np.full((48, 48), 128, np.uint8)]
-    jobs: list[tuple[str, Callable[[], object]]] = []
-    for m in args.models:
-        clf = EmotionClassifier(m, threads=1)
+    out: dict[str, Callable[[], object]] = {}
+    for m in models:
+        clf = EmotionClassifier(m, threads=threads)
         x = clf.preprocess(face)
-        jobs.append((str(m), lambda clf=clf, x=x: clf.run_tensor(x)))
-        if args.flip_tta:
-            tta = EmotionClassifier(m, threads=1, flip_tta=True)
-            jobs.append((f"{m}, crop to probs", lambda clf=clf: clf.predict_probs(face)))
-            jobs.append((f"{m}, crop to probs, flip TTA", lambda tta=tta: tta.predict_probs(face)))
-    times: list[list[float]] = [[] for _ in jobs]
-    for _ in range(args.blocks):
-        for (_, run), t in zip(jobs, times, strict=True):
-            for _ in range(5):
-                run()
-            for _ in range(args.runs):
-                start = time.perf_counter()
-                run()
-                t.append((time.perf_counter() - start) * 1000)
-    print("| model | p50 ms | p10 ms |\n|---|---:|---:|")
-    for (name, _), t in zip(jobs, times, strict=True):
-        print(f"| {name} | {np.median(t):.3f} | {np.percentile(t, 10):.3f} |")
+        out[m] = lambda clf=clf, x=x: clf.run_tensor(x)
+        if flip_tta:
+            tta = EmotionClassifier(m, threads=threads, flip_tta=True)
+            out[f"{m}, crop to probs"] = lambda clf=clf: clf.predict_probs(face)
+            out[f"{m}, crop to probs, flip TTA"] = lambda tta=tta: tta.predict_probs(face)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = harness.parser(__doc__, __file__, "threads", "out", threads=1)
+    ap.add_argument("models", nargs="+", help="exported models (.onnx) or shipped model names")
+    ap.add_argument("--blocks", type=harness.positive, default=30, help="rounds of turns")
+    ap.add_argument("--runs", type=harness.positive, default=40,
+                    help="timed calls per model and round")
+    ap.add_argument("--flip-tta", action="store_true", help="also time crop to probabilities")
+    args = ap.parse(argv)
+    times = interleaved_ms(jobs(args.models, args.threads, args.flip_tta), args.blocks,
+                           args.runs)
+    report = harness.Report.start(args.command)
+    report.add(f"Milliseconds per face at {harness.threads_text(args.threads)}, batch 1: "
+               f"{args.blocks} rounds of {args.runs} timed calls per model, the models taking "
+               "turns.")
+    table = report.add(harness.Table({"model": "", "p50 ms": ".3f", "p10 ms": ".3f"}))
+    for name, t in times.items():
+        table.add(name, float(np.median(t)), float(np.percentile(t, 10)))
+    harness.publish(report, args.out)
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

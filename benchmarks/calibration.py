@@ -1,20 +1,17 @@
 """Which int8 calibration keeps a model closest to its fp32 twin? Chosen on val only.
 
-Usage: python benchmarks/calibration.py MODEL.onnx [--data PATH] [--seeds 0] [--markdown OUT.md]
-           [--methods minmax,entropy,percentile] [--sizes 500,1000,2000] [--ranges stem,all]
 Quantizes the fp32 edgefer ONNX model once per calibration method, Training sample size,
-sample seed and 7-bit weight range (the settings of `edgefer export --int8`), and prints a
-markdown table of val (PublicTest) accuracy, its drop against fp32, top-1 agreement with fp32,
-and the agreement of this CPU's int8 kernels with exact arithmetic (the QDQ graph run
-unfused, in float: below 100% where int16 saturates, on x86 CPUs without VNNI). The test
-split is never read: pick here, then export with the winner and read test once.
+sample seed and 7-bit weight range (the settings of `edgefer export --int8`); the table gives
+val (PublicTest) accuracy, its drop against fp32, top-1 agreement with fp32, and the
+agreement of this CPU's int8 kernels with exact arithmetic (the QDQ graph run unfused, in
+float: below 100% where int16 sums saturate, on x86 CPUs without VNNI). The test split is
+never read: pick here, then export with the winner and read test once. The output goes to
+runs/ by default: benchmarks/calibration.md quotes the sweeps it draws on.
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +19,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from edgefer.atomic import atomic_write_text
-from edgefer.data import FaceSet, load_faces, resolve_data
+from edgefer.bench import harness
+from edgefer.data import FaceSet, load_faces
 from edgefer.export.options import REDUCE_RANGES
 from edgefer.export.quantize import calibration_set, quantize_int8
-from edgefer.machine import machine_info
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.backends import session_options
 
@@ -77,40 +73,38 @@ class CalibrationSweep:
         return session.run(None, {session.get_inputs()[0].name: self.x})[0].argmax(1)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    ap = harness.parser(__doc__, __file__, "data", "out",
+                        out=Path(__file__).resolve().parents[1] / "runs" / "calibration")
     ap.add_argument("model", type=Path, help="fp32 edgefer .onnx")
-    ap.add_argument("--data", default=None)
     ap.add_argument("--methods", default="minmax,entropy,percentile")
-    ap.add_argument("--sizes", default="500,1000,2000")
-    ap.add_argument("--seeds", default="0")
+    ap.add_argument("--sizes", default="500,1000,2000", help="Training faces to calibrate on")
+    ap.add_argument("--seeds", default="0", help="seeds of the calibration sample")
     ap.add_argument("--ranges", default="stem", help="7-bit weights: stem, all, none")
-    ap.add_argument("--markdown", type=Path, default=None, help="also write the table here")
-    args = ap.parse_args()
+    args = ap.parse(argv)
     if not set(args.ranges.split(",")) <= set(REDUCE_RANGES):
         ap.error(f"--ranges takes {', '.join(REDUCE_RANGES)}, not {args.ranges}")
-    faces = load_faces(resolve_data(args.data))
+    try:
+        sizes, seeds = ([int(n) for n in v.split(",")] for v in (args.sizes, args.seeds))
+    except ValueError:
+        ap.error(f"--sizes and --seeds take whole numbers: {args.sizes}, {args.seeds}")
+    faces = load_faces(args.data)
     train, val = faces.split("train"), faces.split("val")
     sweep = CalibrationSweep(args.model, val)
-    lines = [f"`python benchmarks/calibration.py {' '.join(sys.argv[1:])}`: {args.model}, fp32 "
-             f"val accuracy {100 * sweep.base:.2f}% on {len(val)} PublicTest faces; "
-             f"{machine_info()['cpu']}", "",
-             "| method | calib faces | seed | 7-bit weights | val acc | drop (points) "
-             "| agreement with fp32 | int8 kernels = exact |",
-             "|---|---:|---:|---|---:|---:|---:|---:|"]
-    print("\n".join(lines), flush=True)
-    for setting in itertools.product(args.methods.split(","),
-                                     [int(n) for n in args.sizes.split(",")],
-                                     [int(n) for n in args.seeds.split(",")],
+    report = harness.Report.start(args.command)
+    report.add(f"{args.model}: fp32 val accuracy {100 * sweep.base:.2f}% on {len(val)} "
+               "PublicTest faces.")
+    table = report.add(harness.Table({"method": "", "calib faces": "d", "seed": "d",
+                                      "7-bit weights": "", "val acc": ".2%",
+                                      "drop (points)": ".2f", "agreement with fp32": ".1%",
+                                      "int8 kernels = exact": ".1%"}))
+    for setting in itertools.product(args.methods.split(","), sizes, seeds,
                                      args.ranges.split(",")):
         r = sweep.row(train, *setting)
-        lines.append(f"| {r.method} | {r.size} | {r.seed} | {r.reduce_range} | "
-                     f"{100 * r.val_acc:.2f}% | {r.drop_points:.2f} | {100 * r.agreement:.1f}% | "
-                     f"{100 * r.exact:.1f}% |")
-        print(lines[-1], flush=True)
-    if args.markdown is not None:
-        atomic_write_text(args.markdown, "\n".join(lines) + "\n")
+        print(table.add(r.method, r.size, r.seed, r.reduce_range, r.val_acc, r.drop_points,
+                        r.agreement, r.exact), flush=True)
+    harness.publish(report, args.out)
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -1,17 +1,15 @@
 """Detecting faces on every Nth video frame: speed, and boxes and labels against every frame.
 
-Usage: python benchmarks/detect_every.py [--data PATH] [--detector YUNET] [--frames 300]
-           [--repeats 3] [--every 1 2 3 5] [--out benchmarks]
 Two kinds of 640x480 video, written as MJPG and read back through `FrameSource` so decoding
-counts: (a) synthetic: FER2013 test faces (120 px) pasted on a scikit-image photo, each going
-back and forth at 3 px/frame and up and down on a sine (up to 2 px/frame), their true boxes
-known; (b) real: OpenCV's astronaut photo (1 face), or a 2x2 mosaic of it and its mirror
-image (4 faces), filmed by a virtual camera panning and zooming smoothly. Each is run
-through `Recognizer` at 2 threads detecting on every N frames (boxes carried forward by the
-tracker in between) with each detector engine ("ort", "opencv": the same boxes); the runs
-take turns and FPS is the median over --repeats. Box IoU and label agreement compare each
-face found at N=1 with the best-overlapping face at N; the recommended N is the largest
-keeping both on the real videos. Writes detect_every.md.
+counts: (a) synthetic: FER2013 test faces (120 px) pasted on a scikit-image photo, going
+back and forth at 3 px/frame and up and down on a sine (`videos.back_and_forth`), their true
+boxes known; (b) real: the astronaut photo (1 face), or a 2x2 mosaic of it and its mirror
+image (4 faces), filmed by a virtual camera panning and zooming smoothly
+(`videos.camera_pan`). Each is run through `Recognizer` detecting on every N frames (boxes
+carried forward by the tracker in between) with each detector engine ("ort", "opencv": the
+same boxes); the runs take turns and FPS is the median over --repeats. Box IoU and label
+agreement compare each face found at N=1 with the best-overlapping face at N; the
+recommended N is the largest keeping both on the real videos.
 """
 
 from __future__ import annotations
@@ -24,22 +22,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from edgefer.atomic import atomic_write_text
+from edgefer.bench import harness
 from edgefer.bench.recall import background_photos
 from edgefer.bench.suite import PIPELINE_FACES
-from edgefer.bench.videos import camera_pan, write_video
-from edgefer.data import load_faces, resolve_data
-from edgefer.machine import machine_info
+from edgefer.bench.videos import back_and_forth, camera_pan
+from edgefer.data import FaceSet, load_faces
 from edgefer.runtime.recognizer import Recognizer
 from edgefer.runtime.tracker import iou
 
-SIZE = (640, 480)
-SIDE = 120  # pasted face side, px
-CENTRES = {1: [(320, 240)], 4: [(170, 130), (470, 130), (170, 350), (470, 350)]}
-PHOTO = Path(__file__).resolve().parents[2] / "shared" / "models" / "testdata" / "astronaut.png"
 ENGINES = ("ort", "opencv")
 MIN_IOU, MIN_AGREE = 0.8, 0.95  # what a default N must keep against detecting every frame
 MATCH_IOU = 0.4  # a face at N is the same face as at N=1 from this overlap on
@@ -65,40 +57,17 @@ class Run:
     faces: list[list[tuple[Box, str]]] = field(default_factory=list)
 
 
-def triangle(s: float, amplitude: float) -> float:
-    """A wave in [-amplitude, amplitude] moving one unit per unit of `s`, back and forth."""
-    return amplitude - abs((s + amplitude) % (4 * amplitude) - 2 * amplitude)
-
-
-def synthetic(faces: np.ndarray, background: np.ndarray, n: int, frames: int,
-              path: Path) -> Video:
-    """FER2013 faces moving over a photo along known paths."""
-    base = cv2.resize(background, SIZE, interpolation=cv2.INTER_AREA)
-    pasted = [cv2.cvtColor(cv2.resize(f, (SIDE, SIDE), interpolation=cv2.INTER_CUBIC),
-                           cv2.COLOR_GRAY2BGR) for f in faces[:n]]
-    images, truth = [], []
-    for t in range(frames):
-        img, boxes = base.copy(), []
-        for j, ((cx, cy), face) in enumerate(zip(CENTRES[n], pasted, strict=True)):
-            x = round(cx + triangle(3 * t + 25 * j, 60 if n == 4 else 150) - SIDE / 2)
-            y = round(cy + 30 * np.sin(2 * np.pi * t / 90 + j) - SIDE / 2)
-            img[y:y + SIDE, x:x + SIDE] = face
-            boxes.append((x, y, SIDE, SIDE))
-        images.append(img)
-        truth.append(boxes)
-    return Video("synthetic", n, write_video(path, images), truth)
-
-
-def videos(faces: np.ndarray, frames: int, folder: Path) -> list[Video]:
-    photo = cv2.imread(str(PHOTO))
+def videos(test: FaceSet, photo: np.ndarray, frames: int, folder: Path) -> list[Video]:
+    """The two synthetic videos (1 and 4 faces on coffee.png) and the two real ones."""
     mosaic = np.vstack([np.hstack([photo, photo[:, ::-1]])] * 2)
     background = background_photos(("coffee.png",))["coffee.png"]
-    return [synthetic(faces, background, 1, frames, folder / "synthetic1.avi"),
-            synthetic(faces, background, 4, frames, folder / "synthetic4.avi"),
-            Video("real", 1, camera_pan(photo, folder / "real1.avi", focus=(223, 120),
-                                        frames=frames)),
-            Video("real", 4, camera_pan(mosaic, folder / "real4.avi", focus=(512, 512),
-                                        frames=frames))]
+    faces, labels = test.images[PIPELINE_FACES], test.labels[PIPELINE_FACES]
+    synthetic = [back_and_forth(faces, labels, background, n, folder / f"synthetic{n}.avi",
+                                frames=frames) for n in (1, 4)]
+    real = [camera_pan(photo, folder / "real1.avi", focus=(223, 120), frames=frames),
+            camera_pan(mosaic, folder / "real4.avi", focus=(512, 512), frames=frames)]
+    return ([Video("synthetic", len(v.labels), v.path, v.boxes) for v in synthetic]
+            + [Video("real", n, path) for n, path in zip((1, 4), real, strict=True)])
 
 
 def run(recognizer: Recognizer, video: Video, into: Run) -> None:
@@ -135,69 +104,69 @@ def largest_n(worst: dict[int, tuple[float, float]]) -> int:
 
 
 def report(vids: list[Video], runs: dict[Key, Run], every: list[int],
-           args: argparse.Namespace, load: float) -> str:
-    """The markdown page, with the recommended N."""
-    info = machine_info()
-    lines = [f"`python benchmarks/detect_every.py --frames {args.frames} --repeats "
-             f"{args.repeats}` on {info['cpu']}, {info['cores']} cores, onnxruntime "
-             f"{info['onnxruntime']}, OpenCV {info['opencv']}; load average {load:.1f} at the "
-             "start (other jobs share the cores: compare within a video, not across runs).",
-             "", "End to end (decode, detect every N frames, carry boxes, crop, classify, "
-             f"track) on 640x480 MJPG videos at threads 2; FPS is the median of "
-             f"{args.repeats} interleaved passes. IoU and agreement compare with detecting "
-             "every frame (N=1) on the same frames; truth IoU with the pasted boxes.", "",
-             "| video | faces | N | FPS ort | FPS opencv | speed-up (ort) | box IoU vs N=1 "
-             "| labels agree vs N=1 | truth IoU |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           args: argparse.Namespace, load: float) -> harness.Report:
+    """The page: every video and N against N=1, and the recommended N."""
+    out = harness.Report.start(args.command)
+    out.add(f"Load average {load:.1f} at the start (other jobs share the cores: compare "
+            "within a video, not across runs). End to end (decode, detect every N frames, "
+            "carry boxes, crop, classify, track) on 640x480 MJPG videos at "
+            f"{harness.threads_text(args.threads)}; FPS is the median of {args.repeats} "
+            "interleaved passes. IoU and agreement compare with detecting every frame (N=1) "
+            "on the same frames; truth IoU with the pasted boxes.")
+    table = out.add(harness.Table({
+        "video": "", "faces": "d", "N": "d", "FPS ort": ".1f", "FPS opencv": ".1f",
+        "speed-up (ort)": ".2f", "box IoU vs N=1": ".3f", "labels agree vs N=1": ".3f",
+        "truth IoU": ".3f"}))
     worst: dict[str, dict[int, tuple[float, float]]] = {"real": {}, "all": {}}
     for v in vids:
         ref = runs[v.name, v.faces, "ort", 1]
         for n in every:
             r = runs[v.name, v.faces, "ort", n]
             fps = statistics.median(r.fps)
-            opencv = statistics.median(runs[v.name, v.faces, "opencv", n].fps)
             b = box_iou([[box for box, _ in f] for f in ref.faces], r.faces)
             a = agreement(ref.faces, r.faces)
-            truth = f"{box_iou(v.truth, r.faces):.3f}" if v.truth else "-"
-            lines.append(f"| {v.name} | {v.faces} | {n} | {fps:.1f} | {opencv:.1f} | "
-                         f"{fps / statistics.median(ref.fps):.2f} | {b:.3f} | {a:.3f} | "
-                         f"{truth} |")
+            table.add(v.name, v.faces, n, fps,
+                      statistics.median(runs[v.name, v.faces, "opencv", n].fps),
+                      fps / statistics.median(ref.fps), b, a,
+                      box_iou(v.truth, r.faces) if v.truth else None)
             for group in {"all", v.name} & set(worst):
                 low = worst[group].get(n, (1.0, 1.0))
                 worst[group][n] = (min(low[0], b), min(low[1], a))
     real, every_video = largest_n(worst["real"]), largest_n(worst["all"])
-    lines += ["", f"Recommended default: N = {real}, the largest N keeping box IoU >= "
-              f"{MIN_IOU} and label agreement >= {MIN_AGREE:.0%} against N=1 on both real "
-              f"videos (worst there at N = {real}: IoU {worst['real'][real][0]:.3f}, agreement "
-              f"{worst['real'][real][1]:.1%}); on all four videos the largest is N = "
-              f"{every_video}.", ""]
-    return "\n".join(lines)
+    out.figures = {"recommended_n": real, "largest_n_all_videos": every_video}
+    out.add(f"Recommended default: N = {real}, the largest N keeping box IoU >= {MIN_IOU} and "
+            f"label agreement >= {MIN_AGREE:.0%} against N=1 on both real videos (worst there "
+            f"at N = {real}: IoU {worst['real'][real][0]:.3f}, agreement "
+            f"{worst['real'][real][1]:.1%}); on all four videos the largest is N = "
+            f"{every_video}.")
+    return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None)
-    ap.add_argument("--detector", default=None)
-    ap.add_argument("--frames", type=int, default=300)
-    ap.add_argument("--repeats", type=int, default=3, help="timed passes per setting")
-    ap.add_argument("--every", type=int, nargs="+", default=[1, 2, 3, 5])
-    ap.add_argument("--out", type=Path, default=Path("benchmarks"))
-    args = ap.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    ap = harness.parser(__doc__, __file__, "data", "detector", "photo", "threads", "out",
+                        threads=2)
+    ap.add_argument("--frames", type=harness.positive, default=300, help="frames per video")
+    ap.add_argument("--repeats", type=harness.positive, default=3,
+                    help="timed passes per setting")
+    ap.add_argument("--every", type=harness.positive, nargs="+", default=[1, 2, 3, 5],
+                    help="values of N (1 is always run)")
+    args = ap.parse(argv)
     every = sorted(set(args.every) | {1})
-    test = load_faces(resolve_data(args.data)).split("test")
+    test = load_faces(args.data).split("test")
+    photo = harness.read_photo(args.photo)
     load = os.getloadavg()[0]
-    recognizers = {(e, n): Recognizer(detector=args.detector, threads=2, detect_every=n,
-                                      detector_engine=e) for e in ENGINES for n in every}
+    recognizers = {(e, n): Recognizer(detector=args.detector, threads=args.threads,
+                                      detect_every=n, detector_engine=e)
+                   for e in ENGINES for n in every}
     with tempfile.TemporaryDirectory() as tmp:
-        vids = videos(test.images[PIPELINE_FACES], args.frames, Path(tmp))
+        vids = videos(test, photo, args.frames, Path(tmp))
         runs = {(v.name, v.faces, e, n): Run() for v in vids for e, n in recognizers}
         for _ in range(args.repeats):
             for v in vids:
                 for (e, n), recognizer in recognizers.items():
                     run(recognizer, v, runs[v.name, v.faces, e, n])
-    text = report(vids, runs, every, args, load)
-    print(text)
-    atomic_write_text(args.out / "detect_every.md", text)
+    harness.publish(report(vids, runs, every, args, load), args.out)
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

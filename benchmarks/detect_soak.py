@@ -1,64 +1,69 @@
-"""Memory and speed over a long `edgefer detect` run: a 4-face 640x480 video looped.
+"""Memory and speed over a long `edgefer detect` run: a 4-face 640x480 MJPG video looped.
 
-Usage: python benchmarks/detect_soak.py [--frames 5000] [--model M] [--detector YUNET]
-Prints resident memory (RSS) and the median per-frame time for each block of frames.
+The video (`videos.composite_video`: 4 real FER2013 test faces swaying on a plain wall,
+300 frames) is played over and over as one stream through `Recognizer.stream` at detect's
+defaults (`edgefer.runtime.defaults.DETECT`: detection every 5th frame at the size for
+48 px faces, tracked boxes carried in between). For each block of frames the table gives
+resident memory (RSS) and the mean and median wall time per frame (decode to tracking);
+the last line, RSS growth from the first block to the end. Torch-free.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from edgefer.bench import harness
 from edgefer.bench.measure import rss_mb
-from edgefer.bench.pipeline_speed import write_video
 from edgefer.bench.suite import PIPELINE_FACES
-from edgefer.data import load_faces, resolve_data
-from edgefer.runtime import EmotionClassifier
+from edgefer.bench.videos import composite_video
+from edgefer.data import load_faces
 from edgefer.runtime.defaults import DETECT
-from edgefer.runtime.face_detector import FaceDetector, video_det_size
-from edgefer.runtime.pipeline import EmotionPipeline
+from edgefer.runtime.recognizer import Recognizer
 from edgefer.runtime.sources import FrameSource
-from edgefer.runtime.tracker import Tracker
+
+LOOP_FRAMES = 300
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--frames", type=int, default=5000)
-    ap.add_argument("--block", type=int, default=500)
-    ap.add_argument("--model", type=Path, default=None)
-    ap.add_argument("--detector", default=os.environ.get("EDGEFER_DETECTOR"))
-    ap.add_argument("--data", default=None)
-    args = ap.parse_args()
-    faces = load_faces(resolve_data(args.data)).split("test").images[PIPELINE_FACES]
-    clf = EmotionClassifier(args.model)
-    pipeline = EmotionPipeline(clf, FaceDetector(
-        args.detector, det_size=video_det_size(640, 480, DETECT.min_face)))
-    tracker = Tracker(clf.labels)
-    print("| frames | RSS MB | median ms/frame |\n|---:|---:|---:|")
+def main(argv: list[str] | None = None) -> None:
+    ap = harness.parser(__doc__, __file__, "data", "detector", "model", "threads", "out",
+                        threads=DETECT.threads)
+    ap.add_argument("--frames", type=harness.positive, default=20000)
+    ap.add_argument("--block", type=harness.positive, default=1000, help="frames per row")
+    args = ap.parse(argv)
+    if args.block > args.frames:
+        ap.error(f"--block ({args.block}) is longer than the run (--frames {args.frames})")
+    faces = load_faces(args.data).split("test").images[PIPELINE_FACES]
+    recognizer = Recognizer(args.model, args.detector, threads=args.threads)
+    loop = min(LOOP_FRAMES, args.frames)
+    report = harness.Report.start(args.command)
+    report.add(f"Model {args.model.name}, YuNet at detect's defaults (detection every "
+               f"{DETECT.detect_every} frames, min face {DETECT.min_face} px, keep "
+               f"{DETECT.keep}), {harness.threads_text(args.threads)}, on a looped 640x480 MJPG "
+               f"video of {len(faces)} real FER2013 faces ({loop} frames).")
+    table = report.add(harness.Table({"frames": "d", "RSS MB": ".1f", "mean ms/frame": ".2f",
+                                      "median ms/frame": ".2f"}))
     with tempfile.TemporaryDirectory() as tmp:
-        video = Path(tmp) / "loop.mp4"
-        write_video(faces, video, 300)
-        done, times, first = 0, [], None
-        while done < args.frames:
-            for frame in FrameSource(str(video)):
-                start = time.perf_counter()
-                tracker.update(pipeline(frame.image).faces)
-                times.append((time.perf_counter() - start) * 1000 + frame.decode_ms)
-                done += 1
-                if done % args.block == 0:
-                    first = first or rss_mb()
-                    print(f"| {done} | {rss_mb():.1f} | {statistics.median(times):.2f} |",
-                          flush=True)
-                    times = []
-                if done >= args.frames:
-                    break
-    print(f"\nRSS growth from frame {args.block} to {done}: "
-          f"{100 * (rss_mb() - first) / first:+.2f}%")
+        video = composite_video(faces, Path(tmp) / "loop.avi", loop)
+        times: list[float] = []
+        last = time.perf_counter()
+        for i, _ in enumerate(recognizer.stream(FrameSource(str(video), loop=True),
+                                                         args.frames), 1):
+            now = time.perf_counter()
+            times.append((now - last) * 1000)
+            last = now
+            if i % args.block == 0:
+                print(table.add(i, rss_mb(), statistics.mean(times), statistics.median(times)),
+                      flush=True)
+                times = []
+    first, end = table.rows[0][1], table.rows[-1][1]
+    report.figures = {"rss_growth": (end - first) / first}
+    report.add(f"RSS growth from frame {args.block} to {table.rows[-1][0]}: "
+               f"{100 * (end - first) / first:+.2f}%")
+    harness.publish(report, args.out)
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -1,14 +1,12 @@
 """Face detector engines: YuNet through OpenCV, onnxruntime, and onnxruntime int8.
 
-Usage: python benchmarks/detector_engines.py [--data PATH] [--detector YUNET] [--runs 200]
-           [--calib-sizes 320] [--int8 OUT.onnx] [--out benchmarks]
 Per-frame detection time (a `FaceDetector` call: resize, detect, decode, NMS; median ms, the
 engines interleaved so a noisy neighbour slows all alike) on a 640x480 frame of one FER2013
 test face and its 320x240 copy, at 1 and 2 threads; and face recall on the recall benchmark
 (`edgefer.bench.recall`) per engine. The int8 YuNet is quantized here: static QDQ, per-channel
 weights in 7 bits (reduce_range, for AVX2 CPUs without VNNI), calibrated on the recall
 benchmark's backgrounds with FER2013 *Training* faces pasted, scaled to --calib-sizes. Needs
-onnx (the train extra) for the int8 rows. Writes detector_engines.md.
+onnx (the train extra) for the int8 rows.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 
-from edgefer.atomic import atomic_write_text
+from edgefer.bench import harness
 from edgefer.bench.composite import composite_frame
 from edgefer.bench.recall import (
     FACE_SIZES,
@@ -41,10 +39,9 @@ from edgefer.bench.recall import (
     measure_recall,
     pooled_recall,
 )
-from edgefer.data import FaceSet, load_faces, resolve_data
-from edgefer.machine import machine_info
+from edgefer.data import FaceSet, load_faces
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.face_detector import FaceDetector, rescale, resolve_detector
+from edgefer.runtime.face_detector import FaceDetector, rescale
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.yunet import free_sizes, input_blob
 
@@ -131,67 +128,61 @@ def time_cases(fp32: Path, int8: Path, frame640: np.ndarray,
 
 
 def report(timing: list[Timing], found: dict[str, dict[int, float]], n_scenes: int,
-           args: argparse.Namespace, load: float, size_kb: float) -> str:
-    """The markdown page: machine, timing table, recall table, int8 verdict."""
-    info = machine_info()
-    lines = [f"`python benchmarks/detector_engines.py --runs {args.runs} --calib-sizes "
-             f"{' '.join(map(str, args.calib_sizes))}` on {info['cpu']}, {info['cores']} "
-             f"cores, onnxruntime {info['onnxruntime']}, OpenCV {info['opencv']}; load "
-             f"average {load:.1f} at the start (other jobs share the cores: compare engines "
-             "within a row, not across runs).", "",
-             "**Detection milliseconds per frame** (median of interleaved calls; 640x480 "
-             "frame of one FER2013 test face, or its 320x240 copy):", "",
-             "| frame | det size | threads | " + " | ".join(ENGINES)
-             + " | ort / opencv | int8 / ort |", "|---|---:|---:|" + "---:|" * (len(ENGINES) + 2)]
+           args: argparse.Namespace, load: float, size_kb: float) -> harness.Report:
+    """The page: timing table, recall table, int8 verdict."""
+    out = harness.Report.start(args.command)
+    out.add(f"Load average {load:.1f} at the start (other jobs share the cores: compare "
+            "engines within a row, not across runs).")
+    ms_cols = {e: ".2f" for e in ENGINES}
+    times = out.add(harness.Table(
+        {"frame": "", "det size": "d", "threads": "d", **ms_cols, "ort / opencv": ".2f",
+         "int8 / ort": ".2f"},
+        title="**Detection milliseconds per frame** (median of interleaved calls; 640x480 "
+              "frame of one FER2013 test face, or its 320x240 copy):"))
     for frame, det, threads, ms in timing:
-        lines.append(f"| {frame} | {det} | {threads} | "
-                     + " | ".join(f"{ms[e]:.2f}" for e in ENGINES)
-                     + f" | {ms['ort'] / ms['opencv']:.2f} | {ms['ort-int8'] / ms['ort']:.2f} |")
-    lines += ["", f"**Recall** on the recall benchmark ({n_scenes} scenes, "
+        times.add(frame, det, threads, *(ms[e] for e in ENGINES), ms["ort"] / ms["opencv"],
+                  ms["ort-int8"] / ms["ort"])
+    recall_table = out.add(harness.Table(
+        {"engine": "", **{f"det {d}": ".3f" for d in RECALL_DET_SIZES}},
+        title=f"**Recall** on the recall benchmark ({n_scenes} scenes, "
               f"`edgefer.bench.recall`, faces {FACE_SIZES[0]}-{FACE_SIZES[-1]} px in 1600x900 "
-              "photos) by detection size:",
-              "", "| engine | " + " | ".join(f"det {d}" for d in RECALL_DET_SIZES) + " |",
-              "|---|" + "---:|" * len(RECALL_DET_SIZES)]
-    lines += [f"| {e} | " + " | ".join(f"{found[e][d]:.3f}" for d in RECALL_DET_SIZES) + " |"
-              for e in ENGINES]
+              "photos) by detection size:"))
+    for e in ENGINES:
+        recall_table.add(e, *(found[e][d] for d in RECALL_DET_SIZES))
     worst = max(RECALL_DET_SIZES, key=lambda d: found["ort"][d] - found["ort-int8"][d])
     drop = (found["ort"][worst] - found["ort-int8"][worst]) * 100
     faster = all(ms["ort-int8"] < ms["ort"] for *_, ms in timing)
-    lines += ["", f"int8 YuNet ({size_kb:.0f} KB): recall at most {drop:.1f} points below fp32 "
-              f"onnxruntime (det {worst}), {'faster' if faster else 'not faster'} in every "
-              f"timing row; worth shipping (within 1 point and faster): "
-              f"{'yes' if drop <= 1 and faster else 'no'}.", ""]
-    return "\n".join(lines)
+    out.figures = {"int8_kb": size_kb, "int8_recall_drop_points": drop, "int8_faster": faster}
+    out.add(f"int8 YuNet ({size_kb:.0f} KB): recall at most {drop:.1f} points below fp32 "
+            f"onnxruntime (det {worst}), {'faster' if faster else 'not faster'} in every "
+            f"timing row; worth shipping (within 1 point and faster): "
+            f"{'yes' if drop <= 1 and faster else 'no'}.")
+    return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None)
-    ap.add_argument("--detector", default=None)
-    ap.add_argument("--runs", type=int, default=200, help="timed calls per engine and case")
-    ap.add_argument("--calib-sizes", type=int, nargs="+", default=[320],
+def main(argv: list[str] | None = None) -> None:
+    ap = harness.parser(__doc__, __file__, "data", "detector", "out")
+    ap.add_argument("--runs", type=harness.positive, default=200,
+                    help="timed calls per engine and case")
+    ap.add_argument("--calib-sizes", type=harness.positive, nargs="+", default=[320],
                     help="detection sizes the int8 calibration scenes are scaled to")
     ap.add_argument("--int8", type=Path, default=None,
                     help="keep the int8 YuNet here (default: a temporary file)")
-    ap.add_argument("--out", type=Path, default=Path("benchmarks"))
-    args = ap.parse_args()
-    faces = load_faces(resolve_data(args.data))
+    args = ap.parse(argv)
+    faces = load_faces(args.data)
     test = faces.split("test")
-    fp32 = resolve_detector(args.detector)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         int8 = args.int8 or Path(tmp) / "yunet.int8.onnx"
-        quantize_yunet(fp32, int8, calibration_blobs(faces.split("train"),
-                                                     tuple(args.calib_sizes)))
-        timing = time_cases(fp32, int8, composite_frame(test.images[:1]), args.runs)
+        quantize_yunet(args.detector, int8, calibration_blobs(faces.split("train"),
+                                                              tuple(args.calib_sizes)))
+        timing = time_cases(args.detector, int8, composite_frame(test.images[:1]), args.runs)
         classifier, scenes = EmotionClassifier(), make_scenes(test)
         found = {name: recall(EmotionPipeline(classifier, det), scenes)
-                 for name, det in detectors(fp32, int8, 2).items()}
+                 for name, det in detectors(args.detector, int8, 2).items()}
         size_kb = int8.stat().st_size / 1024
-    text = report(timing, found, len(scenes), args, load, size_kb)
-    print(text)
-    atomic_write_text(args.out / "detector_engines.md", text)
+    harness.publish(report(timing, found, len(scenes), args, load, size_kb), args.out)
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

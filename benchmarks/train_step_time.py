@@ -1,25 +1,28 @@
 """Time one training step (forward, backward, SGD update) of each model in three set-ups:
 fp32 contiguous, fp32 channels-last, bf16 autocast channels-last.
 
-Usage: python benchmarks/train_step_time.py [MODEL ...] [--batch 128] [--steps 6]
 Random 48x48 inputs; the best of the steps after two warm-up ones, in ms. Shows whether this
-CPU computes bf16 natively (`edgefer train --amp` uses it only then).
+CPU computes bf16 natively (`edgefer train --amp` uses it only then). Needs torch (the train
+extra).
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import torch
 import torch.nn.functional as F
 
-from edgefer.machine import machine_info
-from edgefer.models import create_model
+from edgefer.bench import harness
+from edgefer.models import create_model, list_models
 from edgefer.train.precision import cpu_has_bf16_matmul
+
+SETUPS = {"fp32 contiguous": (False, False), "fp32 channels-last": (True, False),
+          "bf16 channels-last": (True, True)}  # channels-last, bf16
 
 
 def step_ms(name: str, channels_last: bool, bf16: bool, batch: int, steps: int) -> float:
+    """The fastest of `steps` training steps after the first two, in ms."""
     torch.manual_seed(0)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = create_model(name).to(memory_format=fmt)
@@ -27,7 +30,7 @@ def step_ms(name: str, channels_last: bool, bf16: bool, batch: int, steps: int) 
     x = torch.randn(batch, 1, 48, 48).contiguous(memory_format=fmt)
     y = torch.randint(0, 7, (batch,))
     times = []
-    for _ in range(steps):
+    for _ in range(steps + 2):
         start = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             out = model(x)
@@ -39,22 +42,23 @@ def step_ms(name: str, channels_last: bool, bf16: bool, batch: int, steps: int) 
     return min(times[2:])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("models", nargs="*", default=["edge-s", "edge", "edge-l"])
-    ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=6)
-    args = ap.parse_args()
-    info = machine_info()
-    print(f"{info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
-          f"bf16 matrix units: {cpu_has_bf16_matmul()}; batch {args.batch}, ms per step\n")
-    print("| model | fp32 contiguous | fp32 channels-last | bf16 channels-last |")
-    print("|---|---:|---:|---:|")
+def main(argv: list[str] | None = None) -> None:
+    ap = harness.parser(__doc__, __file__, "out")
+    ap.add_argument("models", nargs="*", default=["edge-s", "edge", "edge-l"],
+                    choices=list_models())
+    ap.add_argument("--batch", type=harness.positive, default=128)
+    ap.add_argument("--steps", type=harness.positive, default=4,
+                    help="timed steps after two warm-up ones")
+    args = ap.parse(argv)
+    report = harness.Report.start(args.command, torch=True)
+    report.add(f"bf16 matrix units: {cpu_has_bf16_matmul()}; {torch.get_num_threads()} torch "
+               f"threads; batch {args.batch}; ms per step, the best of {args.steps}.")
+    table = report.add(harness.Table({"model": "", **{s: ".0f" for s in SETUPS}}))
     for name in args.models:
-        cells = [step_ms(name, cl, bf, args.batch, args.steps)
-                 for cl, bf in ((False, False), (True, False), (True, True))]
-        print(f"| {name} | " + " | ".join(f"{c:.0f}" for c in cells) + " |", flush=True)
+        print(table.add(name, *(step_ms(name, cl, bf, args.batch, args.steps)
+                                for cl, bf in SETUPS.values())), flush=True)
+    harness.publish(report, args.out)
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -24,10 +24,12 @@ _EXPORTS = {
     "FaceResult": "edgefer.runtime.results",
     "FrameResult": "edgefer.runtime.results",
     "RunSummary": "edgefer.runtime.run",
+    "LiveServer": "edgefer.runtime.serve",
     "EdgeferError": "edgefer.errors",
 }
 __all__ = ["EdgeferError", "EmotionClassifier", "Face", "FaceDetector", "FaceResult",
-           "FrameResult", "Prediction", "Recognizer", "RunSummary", "__version__"]
+           "FrameResult", "LiveServer", "Prediction", "Recognizer", "RunSummary",
+           "__version__"]
 
 if TYPE_CHECKING:
     from edgefer.errors import EdgeferError
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from edgefer.runtime.recognizer import Recognizer
     from edgefer.runtime.results import FaceResult, FrameResult
     from edgefer.runtime.run import RunSummary
+    from edgefer.runtime.serve import LiveServer
 
 
 def __getattr__(name: str) -> Any:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +20,8 @@ from edgefer import __version__
 from edgefer.errors import EdgeferError, installed, require
 from edgefer.export.options import ACTIVATION_TYPES, CALIB_METHODS, REDUCE_RANGES, ExportOptions
 from edgefer.runtime.defaults import DETECT as D
-from edgefer.runtime.defaults import VIDEO_FACE_PX
+from edgefer.runtime.defaults import SERVE_ADDRESS, VIDEO_FACE_PX
+from edgefer.runtime.formats import describe_backends
 from edgefer.train.config import AUGMENT_PRESETS, DEFAULT_LR, OPTIMIZERS, SCHEDULERS, TrainConfig
 
 # the options' defaults are the library's (train's config, export's options, detect's
@@ -49,9 +52,7 @@ FlipOpt = Annotated[bool, typer.Option(
     "--flip-tta", help="Average each face with its mirror image (about +0.5 val points, "
                        "two inferences per face).")]
 BackendOpt = Annotated[str, typer.Option(
-    help="auto (the model format's runtime), ort-cpu, ort-cuda, opencv (fp32 ONNX), openvino "
-         "or ncnn (the last two: pip install 'edgefer[openvino]' / 'edgefer[ncnn]'); without "
-         "--model, the shipped model that backend runs.")]
+    help=describe_backends() + "; without --model, the shipped model that backend runs.")]
 LabelsOpt = Annotated[str, typer.Option(
     help="fer2013 (original), ferplus (FER+ majority) or ferplus-soft (FER+ vote shares).")]
 
@@ -362,6 +363,16 @@ def detect(
         = None,
     show: Annotated[bool, typer.Option("--show", help="Show a window (needs a display).")]
         = False,
+    serve: Annotated[str | None, typer.Option(
+        metavar="HOST:PORT", help="Serve a live page of the annotated video, emotions, FPS and a "
+        "one-minute chart, with /stream.mjpg, /events (the --json records) and /healthz, e.g. "
+        f"{SERVE_ADDRESS}; any address but the loopback needs --token. A file plays at its "
+        "own speed.")] = None,
+    token: Annotated[str | None, typer.Option(
+        help="Token every --serve request must carry (Authorization: Bearer, or ?token=); "
+             "'auto' makes one and prints the page's address with it once.")] = None,
+    loop: Annotated[bool, typer.Option(
+        "--loop", help="Start a video file or images again at their end (demos).")] = False,
     max_frames: Annotated[int | None, typer.Option(help="Stop after N frames.")] = None,
     reconnect: Annotated[int, typer.Option(
         help="Camera/stream: times to reopen a source that stops sending frames.")]
@@ -381,16 +392,53 @@ def detect(
 ) -> None:
     """Detect faces and classify their emotions in images, video, streams or a camera."""
     from edgefer.runtime.recognizer import Recognizer
+    from edgefer.runtime.serve import LiveServer, parse_address, resolve_token
     from edgefer.runtime.sources import FrameSource
 
-    frames = FrameSource(source, camera, reconnect, on_skip=_warn)  # a missing camera fails first
+    if serve is None and token is not None:
+        raise EdgeferError("--token protects --serve: give --serve HOST:PORT too")
+    if serve is not None:
+        resolve_token(parse_address(serve)[0], token)  # a bad address or missing token first
+    frames = FrameSource(source, camera, reconnect, on_skip=_warn, loop=loop)  # camera first
     recognizer = Recognizer(model, detector, backend=backend, threads=threads,
                             det_size=det_size, min_face=min_face, score=score, margin=margin,
                             align=align, smoothing=smoothing, flip_tta=flip_tta,
                             detect_every=detect_every, keep=keep,
                             detector_engine=detector_engine)
-    stills = not frames.is_video and not as_json
-    with _progress(frames.frames_total if frames.is_video and not as_json else None) as tick:
+    live = None if serve is None else LiveServer(serve, token, info={
+        "model": str(recognizer.classifier.path), "backend": recognizer.classifier.backend})
+    stills = not frames.is_video and not as_json and live is None
+    quiet = as_json or live is not None or loop
+    with contextlib.ExitStack() as stack:
+        if live is not None:
+            stack.enter_context(live)
+            console.print(f"serving {live.url}  (Ctrl-C to stop)", highlight=False)
+        done = _run(recognizer, frames, stills, quiet, save=save, csv=csv,
+                    json=sys.stdout if as_json else None, show=show, serve=live,
+                    max_frames=max_frames)
+        if live is not None and not done.interrupted:
+            console.print("the source ended; serving its last frame (Ctrl-C to stop)",
+                          highlight=False)
+            _wait_for_stop()
+    _report(done, frames.is_video, summary, timeline)
+
+
+def _wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT,
+                                                                    signal.SIGTERM)}
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _run(recognizer, frames, stills: bool, quiet: bool, **outputs):
+    """`recognizer.run` with a progress bar over a video file, or a line per still image."""
+    with _progress(frames.frames_total if frames.is_video and not quiet else None) as tick:
 
         def each(result, fps) -> None:
             if stills:
@@ -399,11 +447,14 @@ def detect(
                 print(f"{result.source}: {found}", flush=True)
             tick()
 
-        done = recognizer.run(frames, save=save, csv=csv, json=sys.stdout if as_json else None,
-                              show=show, max_frames=max_frames, on_frame=each)
+        return recognizer.run(frames, on_frame=each, **outputs)
+
+
+def _report(done, is_video: bool, summary: bool, timeline: Path | None) -> None:
+    """What a detect run wrote and measured; exit status 130 when interrupted."""
     for name, path in done.outputs.items():
         console.print(f"{name}: {done.frames} frame(s) -> {path}", highlight=False)
-    if frames.is_video:
+    if is_video:
         console.print(f"{done.frames} frames in {done.wall_s:.1f} s ({done.fps:.1f} FPS)",
                       highlight=False)
     if summary:

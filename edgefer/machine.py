@@ -41,10 +41,14 @@ def machine_info() -> dict:
             "torch": torch}
 
 
-def machine_line(info: dict | None = None) -> str:
-    """One line naming the machine, the libraries that set speed, and today's date."""
+def machine_line(info: dict | None = None, *, date: str | None = None,
+                 torch: bool = False) -> str:
+    """One line naming the machine (CPU model, cores, ISA), the libraries that set speed
+    (torch too with `torch`, where installed) and the date (default: today, ISO)."""
     import datetime
 
     m = info or machine_info()
-    return (f"{m['cpu']}, {m['cores']} cores ({m['isa']}), onnxruntime {m['onnxruntime']}, "
-            f"OpenCV {m['opencv']}, numpy {m['numpy']}, {datetime.date.today().isoformat()}")
+    libraries = [f"onnxruntime {m['onnxruntime']}", f"OpenCV {m['opencv']}",
+                 f"numpy {m['numpy']}"] + ([f"torch {m['torch']}"] if torch and m["torch"] else [])
+    return (f"{m['cpu']}, {m['cores']} cores ({m['isa']}), {', '.join(libraries)}, "
+            f"{date or datetime.date.today().isoformat()}")

@@ -16,33 +16,22 @@ from edgefer.atomic import atomic_write_text
 from edgefer.errors import EdgeferError, first_line, require
 from edgefer.modelmeta import KEY, ModelMeta
 from edgefer.runtime.backends import import_openvino, model_files
-
-FORMATS = ("onnx", "openvino", "ncnn")
-# what each extra format is converted from: the ONNX files of these precisions
-SOURCES = {"openvino": ("fp32", "int8"), "ncnn": ("fp32",)}
-TARGETS = {"openvino": ".xml", "ncnn": ".ncnn.param"}  # the file each format's runtime opens
-
-
-def converted_precision(fmt: str, precision: str) -> str:
-    """The precision a conversion to `fmt` stores: ncnn keeps fp16 weights."""
-    return "fp16" if fmt == "ncnn" else precision
+from edgefer.runtime.formats import FORMATS
 
 
 def check_formats(formats: list[str]) -> None:
     """EdgeferError for an unknown format or a missing converter, before any work starts."""
-    for fmt in formats:
-        if fmt not in FORMATS:
-            raise EdgeferError(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}")
-    if "openvino" in formats:
-        require("openvino", "openvino")
-    if "ncnn" in formats:
-        require("pnnx", "ncnn")
+    for name in formats:
+        if name not in FORMATS:
+            raise EdgeferError(f"unknown format {name!r}: choose from {', '.join(FORMATS)}")
+        if FORMATS[name].converter:
+            require(FORMATS[name].converter, FORMATS[name].extra)
 
 
 def converted_files(model: Path, fmt: str) -> list[Path]:
     """The files `convert` writes for the ONNX file `model` (model.onnx -> model.xml, ...);
     the first one is what the runtime opens."""
-    return model_files(model.with_name(model.name.removesuffix(".onnx") + TARGETS[fmt]))
+    return model_files(model.with_name(model.name.removesuffix(".onnx") + FORMATS[fmt].ending))
 
 
 def convert(fmt: str, model: Path, meta: ModelMeta, out: Path) -> Path:
@@ -89,5 +78,5 @@ def _to_ncnn(model: Path, meta: ModelMeta, param: Path, weights: Path, described
             raise EdgeferError(f"pnnx could not convert {model} to ncnn: {last[0][:200]}")
         shutil.move(work / "out.param", param)
         shutil.move(work / "out.bin", weights)
-    ncnn_meta = replace(meta, precision=converted_precision("ncnn", meta.precision))
+    ncnn_meta = replace(meta, precision=FORMATS["ncnn"].stored_as)
     atomic_write_text(described, ncnn_meta.to_json() + "\n")

@@ -15,16 +15,12 @@ from torch import nn
 
 from edgefer import __version__
 from edgefer.atomic import atomic_write_text
-from edgefer.bench.latency import measure_latency
 from edgefer.data import FaceSet, load_faces
 from edgefer.errors import EdgeferError
 from edgefer.export.formats import (
-    SOURCES,
     convert,
     converted_files,
-    converted_precision,
 )
-from edgefer.export.metadata import write_with_metadata
 from edgefer.export.options import REDUCE_RANGES, ExportOptions
 from edgefer.export.quantize import calibration_set, quantize_int8
 from edgefer.export.report import (
@@ -35,10 +31,13 @@ from edgefer.export.report import (
     int8_drop,
 )
 from edgefer.export.to_onnx import export_fp32, torch_max_diff
+from edgefer.latency import measure_latency
+from edgefer.modelfile import write_with_metadata
 from edgefer.modelmeta import ModelMeta
 from edgefer.models import count_macs, count_params
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.backends import model_files
+from edgefer.runtime.formats import FORMATS
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 FP32_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model.int8.onnx", "export_report.json"
@@ -100,7 +99,7 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
         kept = {n: p for n, p in staged.items() if n != "int8" or passed}
         formats = {}
         for fmt in opts.formats:
-            for name in SOURCES.get(fmt, ()):
+            for name in FORMATS[fmt].converted_from:
                 if name in kept:
                     key, figures = _convert_and_measure(fmt, kept[name], metas[name], probs[name],
                                                         x, splits, unseen, opts, work, done)
@@ -151,7 +150,7 @@ def _convert_and_measure(fmt: str, model: Path, meta: ModelMeta, twin: dict, x: 
     path = convert(fmt, model, meta, staging)
     figures, probs = _measure(path, x, splits, unseen, opts.latency_runs)
     final = convert(fmt, model, replace(meta, metrics=_metrics(figures)), done)
-    precision = converted_precision(fmt, meta.precision)
+    precision = FORMATS[fmt].stored_as or meta.precision
     agreement = {s: float((probs[s].argmax(1) == twin[s].argmax(1)).mean()) for s in probs}
     size = sum(f.stat().st_size for f in model_files(final))
     return f"{fmt} {precision}", FormatFigures(

@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from edgefer.bench.latency import Latency
+from edgefer.latency import Latency
 from edgefer.machine import machine_info
 
 

@@ -3,7 +3,7 @@
 #   recipes/shipped.sh edge     # the default: two teachers, then the student (about 4 h 10 min)
 #   recipes/shipped.sh edge-s   # the faster one: 30 epochs, 49-81 s each on 2 CPU cores
 # CPU (fp32 without bf16 matrix units) or CUDA; resumable: re-run to continue a killed run.
-# Wall times: sessions' 2-core Intel Xeon (AVX512, VNNI) or AMD EPYC (AVX2), fp32.
+# Wall times: a 2-core Intel Xeon (AVX512, VNNI) or AMD EPYC (AVX2) VM, fp32.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
 name=${1:?usage: recipes/shipped.sh edge|edge-s}
@@ -43,7 +43,7 @@ case $name in
 esac
 # int8 weights in a 7-bit range where x86 CPUs without VNNI would saturate: edge in its
 # first convolution (export's default, chosen on val: benchmarks/calibration.md), edge-s
-# everywhere (its int8 file predates that option; see README, Export); ncnn fp16 needs
+# everywhere (its int8 file predates that option; see docs/export.md); ncnn fp16 needs
 # `pip install 'edgefer[ncnn]'`.
 edgefer export "$run" --int8 --calib-size 1000 --calib-method minmax --reduce-range "$range" \
   --format ncnn --out "$run/export"

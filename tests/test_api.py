@@ -1,17 +1,14 @@
-"""The Python API: `from edgefer import ...`, every source kind, results, and the README's
-Python snippets, executed so they cannot rot."""
+"""The Python API: `from edgefer import ...`, every source kind, results. (The README's and
+docs' Python snippets are executed by tests/test_docs.py.)"""
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
 from collections.abc import Iterator
 
 import cv2
 import numpy as np
 import pytest
-from helpers import REPO
 
 import edgefer
 from edgefer import EdgeferError, EmotionClassifier, FrameResult, Recognizer
@@ -116,24 +113,3 @@ def write_clip(photo, path, frames: int) -> None:
     img = cv2.imread(str(photo))
     write_video(path, [np.roll(img, 2 * i, axis=1) for i in range(frames)], fps=10)
 
-
-def test_readme_python_snippets_run(photo, yunet, tmp_path, monkeypatch, capsys):
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## Python", 1)[1].split("\n## ", 1)[0]
-    snippets = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert len(snippets) == 4
-    shutil.copy(photo, tmp_path / "astronaut.png")
-    write_clip(photo, tmp_path / "clip.mp4", 3)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EDGEFER_DETECTOR", str(yunet))
-    namespace: dict = {}
-    for code in snippets:
-        exec(compile(code, "README.md", "exec"), namespace)
-    out = capsys.readouterr().out.splitlines()
-    promised = re.search(r"prints `(.*?)`", section).group(1)
-    assert out[0] == promised
-    assert out[1:5] == ["3 happy", "0 0 happy", "1 0 happy", "2 0 happy"]
-    assert out[5:] == ["happy", "2"]
-    for name in ("astronaut-annotated.png", "clip-annotated.mp4", "clip.csv",
-                 "clip-timeline.png"):
-        assert (tmp_path / name).exists(), name

@@ -37,7 +37,10 @@ def test_quick_bench(trained_run, exported, fer_path, yunet, tmp_path):
     torch_row = next(r for r in results["models"] if r["backend"] == "torch")
     assert abs(torch_row["accuracy"] - fp32["accuracy"]) <= 1 / 500  # same network, torch and ORT
     assert results["pipeline"][0]["faces_found"] == 1 and results["pipeline"][0]["fps"] > 0
-    assert "| model | backend |" in (tmp_path / "bench.md").read_text()
+    md = (tmp_path / "bench.md").read_text()
+    m = results["machine"]
+    assert md.startswith(f"Machine: {m['cpu']}, {m['cores']} cores ({m['isa']}), onnxruntime ")
+    assert "| model | backend |" in md and "| faces | threads | detect every |" in md
     img = cv2.imread(str(tmp_path / "bench.png"))
     assert img is not None and img.std() > 5
 

@@ -91,6 +91,26 @@ def test_still_images_ignore_detect_every(yunet, photo, every_frame):
     assert all(len(r.faces) == 1 for r in sparse)
 
 
+def test_back_and_forth_moves_faces_along_known_paths(fer, tmp_path):
+    from helpers import count_frames
+
+    from edgefer.bench.videos import back_and_forth
+
+    test = fer.split("test")
+    wall = np.full((480, 640, 3), 90, np.uint8)
+    video = back_and_forth(test.images, test.labels, wall, 4, tmp_path / "v.avi", frames=30)
+    assert count_frames(video.path) == 30 and video.labels == [int(v) for v in test.labels[:4]]
+    boxes = np.array(video.boxes)  # frames x faces x (x, y, w, h)
+    assert boxes.shape == (30, 4, 4) and (boxes[..., 2:] == 120).all()
+    sideways = np.abs(np.diff(boxes[..., 0], axis=0))
+    assert (sideways <= 3).all() and (sideways == 3).mean() > 0.9  # 3 px a frame, but turning
+    assert (np.abs(np.diff(boxes[..., 1], axis=0)) <= 3).all()  # up to 2 px (rounded) up/down
+    assert (boxes[..., :2] >= 0).all() and (boxes[..., 0] + 120 <= 640).all() \
+        and (boxes[..., 1] + 120 <= 480).all()
+    with pytest.raises(EdgeferError, match="1 or 4 faces, not 2"):
+        back_and_forth(test.images, test.labels, wall, 2, tmp_path / "w.avi")
+
+
 @pytest.mark.parametrize("value", [0, -2])
 def test_bad_detect_every_is_one_line_error(value):
     with pytest.raises(EdgeferError, match="detect_every must be at least 1") as e:

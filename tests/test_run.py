@@ -21,7 +21,7 @@ from helpers import REPO, assert_one_line_error, count_frames, run_cli
 from edgefer import EdgeferError, Recognizer
 from edgefer.bench.composite import composite_frame
 from edgefer.bench.suite import PIPELINE_FACES
-from edgefer.bench.videos import write_video
+from edgefer.bench.videos import composite_video, write_video
 from edgefer.runtime.records import SCHEMA_VERSION, csv_header, read_csv
 from edgefer.runtime.run import RunSummary
 
@@ -187,10 +187,7 @@ def test_a_camera_without_frames_leaves_no_csv(monkeypatch, tmp_path, capsys):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_finishes_its_files(fer, yunet, tmp_path, sig):
-    from edgefer.bench import pipeline_speed
-
-    video = tmp_path / "long.mp4"
-    pipeline_speed.write_video(fer.split("test").images[PIPELINE_FACES], video, 600)
+    video = composite_video(fer.split("test").images[PIPELINE_FACES], tmp_path / "long.avi", 600)
     out, table = tmp_path / "cut.mp4", tmp_path / "cut.csv"
     proc = subprocess.Popen([sys.executable, "-m", "edgefer", "detect", "--source", str(video),
                              "--detector", str(yunet), "--json", "--save", str(out),

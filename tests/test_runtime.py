@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from helpers import REPO, assert_one_line_error, count_frames, run_cli
 
-from edgefer.bench import pipeline_speed
 from edgefer.bench.composite import FACE_SIDE, SLOTS, composite_frame
 from edgefer.bench.suite import PIPELINE_FACES as FACES
+from edgefer.bench.videos import composite_video
 from edgefer.errors import EdgeferError
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import YUNET
@@ -128,14 +128,9 @@ def test_the_detector_ships_inside_the_package(monkeypatch, tmp_path, yunet):
     assert "urllib" not in source and "download" not in source
 
 
-def write_video(fer, path, frames=30):
-    """An mp4 of the 4-face composite with the faces swaying sideways."""
-    pipeline_speed.write_video(fer.split("test").images[FACES], path, frames)
-
-
 def test_video_tracks_faces_and_saves_playable_file(fer, yunet, exported, tmp_path):
-    video, out = tmp_path / "in.mp4", tmp_path / "out.mp4"
-    write_video(fer, video)
+    video = composite_video(fer.split("test").images[FACES], tmp_path / "in.avi", 30)
+    out = tmp_path / "out.mp4"
     proc = run_cli("detect", "--source", str(video), "--model", str(exported / "model.int8.onnx"),
                    "--detector", str(yunet), "--json", "--save", str(out))
     lines = [json.loads(x) for x in proc.stdout.splitlines()]

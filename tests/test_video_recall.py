@@ -3,9 +3,10 @@ of 64 px in a 640x480 video found where the former 320 px pass missed most of th
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from edgefer import Recognizer
+from edgefer import EdgeferError, Recognizer
 from edgefer.bench.video_recall import VideoScore, score_video
 from edgefer.bench.videos import grid, moving_faces
 from edgefer.runtime.defaults import DETECT, VIDEO_DET_MAX, VIDEO_DET_MIN
@@ -39,3 +40,20 @@ def test_default_finds_64_px_faces_the_former_pass_missed(fer, tmp_path):
     assert scores["default"].recall >= 0.8, scores["default"]
     assert scores["default"].recall >= scores["former"].recall + 0.15, scores
     assert scores["default"].false <= 0.1 * scores["default"].frames
+
+
+def test_one_writer_for_every_test_video(fer, tmp_path):
+    from helpers import count_frames
+
+    from edgefer.bench.videos import composite_video, write_video
+
+    test = fer.split("test")
+    video = composite_video(test.images[:4], tmp_path / "c.avi", 7)  # `edgefer bench`'s
+    assert count_frames(video) == 7
+    frames = (np.full((48, 64, 3), v, np.uint8) for v in range(5))  # a generator is streamed
+    assert count_frames(write_video(tmp_path / "g.avi", frames)) == 5
+    with pytest.raises(EdgeferError, match=r"MJPG in \.avi files"):
+        write_video(tmp_path / "x.mp4", [np.zeros((8, 8, 3), np.uint8)])
+    with pytest.raises(EdgeferError, match="at least one frame"):
+        write_video(tmp_path / "empty.avi", [])
+    assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "empty.avi").exists()

@@ -4,7 +4,6 @@ expected panels, not blank; the HTML report rendered in headless Chromium."""
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
 import subprocess
@@ -12,7 +11,7 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
-from helpers import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, chromium_path, run_cli
 
 from edgefer.bench.composite import composite_frame
 from edgefer.visualize.features import inspect_checkpoint, inspect_onnx
@@ -91,13 +90,7 @@ def test_gradcam_one_row_per_face(trained_run, exported, fer, yunet, tmp_path):
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        message = "chromium not found: apt-get install chromium (.ci/run does)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return chromium_path()
 
 
 def test_html_report_is_self_contained_and_renders(trained_run, exported, fer_path, tmp_path,

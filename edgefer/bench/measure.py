@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from edgefer.bench.latency import measure_latency
 from edgefer.bench.records import CandidateResult, LatencyEntry
 from edgefer.bench.runners import Candidate, open_runner
 from edgefer.data import load_faces
-from edgefer.runtime.backends import MODEL_FILES, model_files
+from edgefer.latency import measure_latency
+from edgefer.runtime.backends import model_files
+from edgefer.runtime.formats import is_model_file
 
 
 def peak_rss_mb() -> float:
@@ -64,7 +65,7 @@ def measure_candidate(c: Candidate, data: Path, limit: int | None, threads: list
                                   warmup=max(5, runs // 10), blocks=5)
             latency.append(LatencyEntry(**asdict(lat), threads=t, batch=b,
                                         faces_per_s=b * 1000 / lat.p50))
-    files = model_files(c.path) if c.path.suffix in MODEL_FILES else [c.path]  # checkpoint
+    files = model_files(c.path) if is_model_file(c.path) else [c.path]  # checkpoint
     return CandidateResult(c.name, c.backend, c.precision, c.kind, str(c.path),
                            sum(f.stat().st_size for f in files), load_ms, len(test),
                            float(hits.mean()), float(hits[unseen].mean()), model_mb, rss_mb(),

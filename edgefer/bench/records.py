@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import asdict, dataclass, field
 
-from edgefer.bench.latency import Latency
+from edgefer.latency import Latency
 
 
 @dataclass
@@ -68,6 +69,7 @@ class BenchResults:
     pipeline_model: str
     models: list[CandidateResult]
     pipeline: list[PipelineSpeed] = field(default_factory=list)
+    date: str = field(default_factory=lambda: datetime.date.today().isoformat())
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -7,7 +7,9 @@ from pathlib import Path
 from rich.table import Table
 
 from edgefer.atomic import atomic_write, atomic_write_text
+from edgefer.bench import harness
 from edgefer.bench.records import BenchResults
+from edgefer.machine import machine_line
 
 HEADER = ("model", "backend", "thr", "batch", "acc", "acc unseen", "p50 ms", "p90 ms", "p99 ms",
           "faces/s", "MB", "load ms", "model RSS MB", "x ref p50")
@@ -56,14 +58,11 @@ def tables(results: BenchResults) -> list[Table]:
 
 
 def markdown(results: BenchResults) -> str:
-    m = results.machine
-    lines = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['system']}, Python {m['python']}, "
-             f"onnxruntime {m['onnxruntime']}, OpenCV {m['opencv']}, numpy {m['numpy']}, "
-             f"torch {m['torch'] or 'not installed'}.", ""]
+    """The page: the machine line, the model table with its note, the end-to-end table."""
+    lines = [f"Machine: {machine_line(results.machine, torch=True)}.", ""]
     for header, body, note in ((HEADER, rows(results), [REF_NOTE, ""]),
                                (PIPELINE_HEADER, pipeline_rows(results), [])):
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(r) + " |" for r in body] + [""] + note
+        lines += [harness.Table(dict.fromkeys(header, ""), body).markdown(), "", *note]
     return "\n".join(lines)
 
 

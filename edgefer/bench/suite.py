@@ -21,7 +21,8 @@ from edgefer.errors import EdgeferError, installed
 from edgefer.machine import machine_info
 from edgefer.modelmeta import ModelMeta
 from edgefer.runtime import EmotionClassifier
-from edgefer.runtime.backends import BACKENDS, FORMAT_BACKENDS, check_backend, model_format
+from edgefer.runtime.backends import check_backend
+from edgefer.runtime.formats import BACKENDS, backends_for, model_format, own_format
 
 PIPELINE_FACES = [3, 10, 25, 40]  # fixed PrivateTest faces for the composite video
 
@@ -58,11 +59,12 @@ def plan(opts: BenchOptions, console: Console | None = None) -> list[Candidate]:
         check_backend(b)
     for path in opts.models:
         meta = EmotionClassifier(path, backend="ort-cpu").meta \
-            if model_format(path) == "onnx" else None
+            if model_format(path).name == "onnx" else None
         runnable = _backends(path, meta, opts.quick)
         if opts.backends:
             runnable = [b for b in runnable if b in opts.backends]
-        missing = [b for b in runnable if b in ("openvino", "ncnn") and not installed(b)]
+        missing = [b for b in runnable
+                   if (own := own_format(b)) and own.runtime and not installed(own.runtime)]
         if missing and console is not None:
             console.print(f"{', '.join(missing)} not installed: {path.name} skipped there "
                           f"(pip install 'edgefer[{','.join(missing)}]')", markup=False)
@@ -81,16 +83,14 @@ def plan(opts: BenchOptions, console: Console | None = None) -> list[Candidate]:
 
 
 def _backends(path: Path, meta: ModelMeta | None, quick: bool) -> list[str]:
-    """The backends that can run a model file, by its format and (ONNX: `meta`'s) precision:
-    never OpenCV DNN on int8 (it mis-runs QDQ), ort-cuda only where onnxruntime has CUDA."""
-    if meta is None:
-        return list(FORMAT_BACKENDS[model_format(path)])
-    out = ["ort-cpu", "openvino"]
-    if "CUDAExecutionProvider" in ort.get_available_providers():
-        out.append("ort-cuda")
-    if not quick and meta.precision == "fp32":
-        out.append("opencv")
-    return out
+    """The backends that can run a model file, by its format and (ONNX: `meta`'s) precision
+    (`formats.backends_for`), ort-cuda only where onnxruntime has CUDA; `quick` leaves
+    OpenCV DNN out."""
+    fmt = model_format(path)
+    out = list(backends_for(fmt, meta.precision if meta else "fp32"))
+    if "CUDAExecutionProvider" not in ort.get_available_providers() and "ort-cuda" in out:
+        out.remove("ort-cuda")
+    return [b for b in out if not (quick and b == "opencv")]
 
 
 def run_suite(opts: BenchOptions, console: Console) -> BenchResults:

@@ -12,7 +12,7 @@ import numpy as np
 
 from edgefer.data.faceset import EMOTIONS, IMAGE_SIZE, SPLITS, USAGE_TO_SPLIT, FaceSet
 from edgefer.errors import EdgeferError
-from edgefer.runtime.sources import IMAGE_SUFFIXES
+from edgefer.images import IMAGE_SUFFIXES
 
 LABEL_SOURCES = ("fer2013", "ferplus", "ferplus-soft")
 N_PIXELS = IMAGE_SIZE * IMAGE_SIZE

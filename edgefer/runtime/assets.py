@@ -7,14 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgefer.errors import BadArgumentError, MissingFileError
+from edgefer.runtime.formats import FORMATS, INT8_ENDING
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SHIPPED = ("edge", "edge-s")  # the default first
 DEFAULT = SHIPPED[0]
-# the file of a shipped model each backend runs: the int8 model, except where a backend
-# cannot run it (OpenCV DNN mis-runs int8 QDQ graphs; ncnn has its own format)
-SUFFIXES = {"opencv": ".onnx", "ncnn": ".ncnn.param"}
-INT8 = ".int8.onnx"
 YUNET = ASSETS / "face_detection_yunet_2023mar.onnx"
 
 
@@ -22,11 +19,20 @@ def shipped_file(name: str = DEFAULT, backend: str = "auto") -> Path:
     """The file of shipped model `name` that `backend` runs (the int8 ONNX file for most)."""
     if name not in SHIPPED:
         raise BadArgumentError(f"no shipped model {name!r}: choose one of {', '.join(SHIPPED)}")
-    path = ASSETS / f"{name}{SUFFIXES.get(backend, INT8)}"
+    path = ASSETS / f"{name}{shipped_ending(backend)}"
     if not path.is_file():
         raise MissingFileError(f"no shipped model at {path}: give a model path "
                            "(train one with `edgefer train`, then `edgefer export --int8`)")
     return path
+
+
+def shipped_ending(backend: str) -> str:
+    """Which of a shipped model's files `backend` runs: the int8 ONNX file where the backend
+    runs int8 ONNX, else the fp32 one (OpenCV DNN), else its own format's (ncnn)."""
+    onnx = FORMATS["onnx"]
+    if backend == "auto" or backend in onnx.int8_backends:
+        return INT8_ENDING
+    return next((f.ending for f in FORMATS.values() if backend in f.backends), INT8_ENDING)
 
 
 def resolve_model(model: str | Path | None = None, backend: str = "auto") -> Path:
@@ -49,4 +55,4 @@ def shipped_models() -> list[Path]:
     """Every shipped file: each model's fp32 ONNX, ncnn conversion and int8 ONNX, the default
     model's last (`edgefer bench` runs its end-to-end pipeline on the last model)."""
     return [ASSETS / f"{name}{suffix}" for name in reversed(SHIPPED)
-            for suffix in (SUFFIXES["opencv"], SUFFIXES["ncnn"], INT8)]
+            for suffix in (FORMATS["onnx"].ending, FORMATS["ncnn"].ending, INT8_ENDING)]

@@ -1,6 +1,5 @@
 """The inference engines behind `EmotionClassifier`, one per backend, each reading the model's
-`edgefer` metadata: onnxruntime (CPU, CUDA) and OpenCV DNN run .onnx files, OpenVINO runs
-.onnx files (QDQ int8 included) and its .xml IR, ncnn runs .ncnn.param files.
+`edgefer` metadata; which backend runs which model file is `edgefer.runtime.formats.FORMATS`.
 
 OpenVINO and ncnn are optional extras, imported only when chosen.
 """
@@ -16,33 +15,16 @@ import onnxruntime as ort
 
 from edgefer.errors import BadArgumentError, EdgeferError, MissingFileError, first_line, require
 from edgefer.modelmeta import KEY, ModelMeta
-
-BACKENDS = ("auto", "ort-cpu", "ort-cuda", "opencv", "openvino", "ncnn")
-# model file suffix -> format, and the backends that can run each format ("auto" first choice)
-FORMATS = {".onnx": "onnx", ".xml": "openvino", ".param": "ncnn"}
-# the files of a model, by the suffix of the one the runtime opens (listed first)
-MODEL_FILES = {".onnx": (".onnx",), ".xml": (".xml", ".bin"), ".param": (".param", ".bin", ".json")}
-FORMAT_BACKENDS = {"onnx": ("ort-cpu", "ort-cuda", "opencv", "openvino"),
-                   "openvino": ("openvino",), "ncnn": ("ncnn",)}
-
-
-def model_format(path: Path) -> str:
-    """onnx, openvino (.xml IR) or ncnn (.ncnn.param), from the file name."""
-    if path.suffix not in FORMATS:
-        raise EdgeferError(f"{path}: not a model file edgefer runs (.onnx, OpenVINO .xml or "
-                           "ncnn .param)")
-    return FORMATS[path.suffix]
+from edgefer.runtime.formats import BACKENDS, FORMATS, ModelFormat, model_format, own_format
 
 
 def model_files(path: Path) -> list[Path]:
     """Every file of a model, the one the runtime opens first (NAME.ncnn.param ->
     NAME.ncnn.param, NAME.ncnn.bin, NAME.ncnn.json; NAME.xml -> NAME.xml, NAME.bin)."""
-    model_format(path)
-    stem = path.name.removesuffix(path.suffix)
-    return [path.with_name(stem + suffix) for suffix in MODEL_FILES[path.suffix]]
+    return model_format(path).files(path)
 
 
-def check_backend(backend: str, fmt: str | None = None) -> None:
+def check_backend(backend: str, fmt: ModelFormat | None = None) -> None:
     """EdgeferError for a backend we do not know, one this install cannot run, or one that
     cannot run the model format `fmt`."""
     if backend not in BACKENDS:
@@ -50,12 +32,15 @@ def check_backend(backend: str, fmt: str | None = None) -> None:
     if backend == "ort-cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
         raise EdgeferError("backend ort-cuda: this onnxruntime build has no CUDA provider "
                            "(install onnxruntime-gpu)")
-    if backend in ("openvino", "ncnn"):
-        require(backend, backend)
-    if fmt is not None and backend != "auto" and backend not in FORMAT_BACKENDS[fmt]:
-        raise EdgeferError(f"backend {backend} cannot run {fmt} models: it runs "
-                           + ("ncnn .param files (edgefer export --format ncnn)"
-                              if backend == "ncnn" else "ONNX files"))
+    own = own_format(backend)
+    if own is not None and own.runtime:
+        require(own.runtime, own.extra)
+    if fmt is not None and backend != "auto" and backend not in fmt.backends:
+        runs = [f for f in FORMATS.values() if backend in f.backends]
+        made = [f.name for f in runs if f.converted_from]
+        raise EdgeferError(f"backend {backend} cannot run {fmt.name} models: it runs "
+                           + " or ".join(f"{f.ending} files" for f in runs)
+                           + (f" (edgefer export --format {made[0]})" if made else ""))
 
 
 class Engine:
@@ -79,8 +64,8 @@ def open_engine(path: Path, backend: str = "auto", threads: int | None = None) -
         raise BadArgumentError(f"threads must be at least 1, not {threads}")
     fmt = model_format(path)
     check_backend(backend, fmt)
-    if backend == "auto":
-        backend = {"onnx": "auto", "openvino": "openvino", "ncnn": "ncnn"}[fmt]
+    if backend == "auto" and fmt.name != "onnx":  # auto on ONNX: onnxruntime, CUDA if there
+        backend = fmt.backends[0]
     if backend == "openvino":
         return OpenVinoEngine(path, threads)
     if backend == "ncnn":
@@ -94,7 +79,7 @@ def open_session(path: Path, backend: str = "ort-cpu",
     """An onnxruntime session on the backend's providers with `threads` intra-op threads."""
     if not path.is_file():
         raise MissingFileError(f"model not found: {path}")
-    check_backend(backend, "onnx")
+    check_backend(backend, FORMATS["onnx"])
     providers = ["CPUExecutionProvider"]
     if backend in ("auto", "ort-cuda") and \
             "CUDAExecutionProvider" in ort.get_available_providers():

@@ -42,3 +42,5 @@ DETECT = DetectDefaults()
 # the frames per second (benchmarks/video_recall.md).
 VIDEO_FACE_PX = 48
 VIDEO_DET_MIN, VIDEO_DET_MAX = 320, 1280
+# `--serve`'s address: the loopback, so nothing is reachable from elsewhere without a token
+SERVE_ADDRESS = "127.0.0.1:8080"

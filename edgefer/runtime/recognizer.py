@@ -16,6 +16,7 @@ from edgefer.runtime.face_detector import FaceDetector, check_det_size, video_de
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.results import FrameResult
 from edgefer.runtime.run import RunSummary, run_loop
+from edgefer.runtime.serve import LiveServer
 from edgefer.runtime.sources import Frame, FrameSource, read_image, warn
 from edgefer.runtime.tracker import Tracker, check_smoothing
 
@@ -92,20 +93,26 @@ class Recognizer:
         return results if stream else list(results)
 
     def open(self, source: Source | FrameSource | MemoryFrames, reconnect: int = D.reconnect,
-             on_skip: Callable[[str], None] = warn) -> FrameSource | MemoryFrames:
+             on_skip: Callable[[str], None] = warn, loop: bool = False
+             ) -> FrameSource | MemoryFrames:
         """The frames of `source`, opened now so that a missing file or camera fails here.
 
         An int is a camera index; a str or Path an image, directory, video or stream URL; a
-        numpy array one BGR (or gray) image; a list or tuple several images.
+        numpy array one BGR (or gray) image; a list or tuple several images. `loop` starts a
+        video file or images again at their end.
         """
         if isinstance(source, (FrameSource, MemoryFrames)):
+            if loop and not getattr(source, "loop", False):
+                raise BadArgumentError("loop: open the FrameSource with loop=True")
             return source
         if isinstance(source, bool):
             raise BadArgumentError("a source must be a path, camera index, image array or list")
         if isinstance(source, int):
-            return FrameSource(camera=source, reconnect=reconnect, on_skip=on_skip)
+            return FrameSource(camera=source, reconnect=reconnect, on_skip=on_skip, loop=loop)
         if isinstance(source, (str, Path)):
-            return FrameSource(str(source), reconnect=reconnect, on_skip=on_skip)
+            return FrameSource(str(source), reconnect=reconnect, on_skip=on_skip, loop=loop)
+        if loop:
+            raise BadArgumentError("loop repeats a video file or images on disk, not arrays")
         if isinstance(source, np.ndarray):
             return MemoryFrames([Frame(_as_image(source), "array", 0.0)])
         if isinstance(source, Sequence):
@@ -128,7 +135,8 @@ class Recognizer:
 
     def run(self, source: Source | FrameSource, *, save: str | Path | None = None,
             csv: str | Path | None = None, json: str | Path | TextIO | None = None,
-            show: bool = False, max_frames: int | None = None, reconnect: int = D.reconnect,
+            show: bool = False, serve: LiveServer | None = None, loop: bool = False,
+            max_frames: int | None = None, reconnect: int = D.reconnect,
             on_frame: Callable[[FrameResult, float | None], None] | None = None,
             on_skip: Callable[[str], None] = warn) -> RunSummary:
         """Run `source` to its outputs and return a RunSummary (frames, FPS, per-track
@@ -137,15 +145,17 @@ class Recognizer:
         `save`: the annotated image, a directory for several images, or a .mp4/.avi/.mkv
         video; `csv`: one row per face per frame (schema in `edgefer.runtime.records`);
         `json`: one JSON object per frame, to a file or an open text stream; `show`: a
-        window (needs a display). `on_frame(result, fps)` is called after each frame.
+        window (needs a display); `serve`: a `LiveServer` the annotated frames and results go
+        to (a file then plays at its own speed; `loop` repeats it). `on_frame(result, fps)`
+        is called after each frame.
         Ctrl-C or SIGTERM stops the run after the frame in hand, every file finished and
         holding the same frames (`interrupted` is then True); a second one stops it at once.
         A run that processed no frame leaves no file behind.
         """
         _check_max_frames(max_frames)
-        frames = self.open(source, reconnect, on_skip)
+        frames = self.open(source, reconnect, on_skip, loop)
         return run_loop(self._results(frames, max_frames), frames, self.labels, save=save,
-                        csv=csv, json=json, show=show, on_frame=on_frame)
+                        csv=csv, json=json, show=show, on_frame=on_frame, serve=serve)
 
     def _results(self, frames: FrameSource | MemoryFrames,
                  max_frames: int | None) -> Iterator[FrameResult]:

@@ -18,6 +18,7 @@ import cv2
 from edgefer.errors import EdgeferError
 from edgefer.runtime.records import CsvRecords, FaceRecord, JsonRecords, frame_records
 from edgefer.runtime.results import FrameResult
+from edgefer.runtime.serve import LiveServer
 from edgefer.runtime.summary import TrackSummary, format_summary, summarize
 from edgefer.runtime.timeline import plot_timeline
 from edgefer.runtime.writer import FrameWriter
@@ -29,6 +30,7 @@ class Frames(Protocol):
     """What the loop needs of a frame source."""
 
     is_video: bool
+    live: bool
     fps: float
     many_images: bool
 
@@ -109,11 +111,37 @@ def _stop_on_signals() -> Iterator[_Stop]:
             signal.signal(sig, handler)
 
 
+class Pacer:
+    """Plays a file at its own speed while it is watched: each video frame is released at its
+    timestamp, each still image held STILL_S. A run that falls behind (a slow start, a
+    stall) slips the clock instead of rushing frames out to catch up, as a camera would."""
+
+    STILL_S = 1.0
+    SLIP_S = 0.1
+
+    def __init__(self) -> None:
+        self.origin: tuple[float, float] | None = None  # (wall clock, frame time) at the start
+        self.last = -1.0
+
+    def wait(self, time_s: float | None) -> None:
+        if time_s is None:
+            time.sleep(self.STILL_S)
+            return
+        now = time.perf_counter()
+        ahead = -1.0 if self.origin is None or time_s < self.last else \
+            self.origin[0] + time_s - self.origin[1] - now
+        self.last = time_s
+        if ahead < -self.SLIP_S:
+            self.origin = (now, time_s)
+        elif ahead > 0:
+            time.sleep(ahead)
+
+
 def run_loop(results: Iterator[FrameResult], frames: Frames, labels: list[str], *,
              save: str | Path | None = None, csv: str | Path | None = None,
              json: str | Path | TextIO | None = None, show: bool = False,
-             on_frame: Callable[[FrameResult, float | None], None] | None = None
-             ) -> RunSummary:
+             on_frame: Callable[[FrameResult, float | None], None] | None = None,
+             serve: LiveServer | None = None) -> RunSummary:
     """Drive `results` to the outputs; see `Recognizer.run`."""
     summary = RunSummary(labels)
     outputs: list[FrameWriter | CsvRecords | JsonRecords] = []
@@ -135,6 +163,7 @@ def run_loop(results: Iterator[FrameResult], frames: Frames, labels: list[str], 
         summary.outputs["json"] = Path(json)
     start = last = time.perf_counter()
     fps = None
+    pace = Pacer() if serve is not None and serve.realtime and not frames.live else None
     try:
         with _stop_on_signals() as stop:
             for result in results:
@@ -146,8 +175,12 @@ def run_loop(results: Iterator[FrameResult], frames: Frames, labels: list[str], 
                 for out in (json_out, csv_out):
                     if out is not None:
                         out.write(result)
-                if writer is not None or show:
-                    shown = result.plot(fps if frames.is_video else None)
+                watched = serve is not None and serve.clients > 0
+                shown = result.plot(fps if frames.is_video else None) \
+                    if writer is not None or show or watched else None
+                if serve is not None:  # annotated and encoded only while someone watches
+                    serve.publish(result, shown)
+                if shown is not None:
                     if writer is not None:
                         writer.write(shown, result.source)
                     if show:
@@ -157,8 +190,12 @@ def run_loop(results: Iterator[FrameResult], frames: Frames, labels: list[str], 
                 summary.frames += 1
                 if on_frame is not None:
                     on_frame(result, fps)
+                if pace is not None:
+                    pace.wait(result.time_s)
                 if stop.requested:
                     summary.interrupted = True
+                    break
+                if serve is not None and serve.closed:
                     break
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -167,6 +204,8 @@ def run_loop(results: Iterator[FrameResult], frames: Frames, labels: list[str], 
         for out in outputs:
             out.close(keep=summary.frames > 0)
         frames.close()
+        if serve is not None:
+            serve.end()
         if show:
             with contextlib.suppress(cv2.error):
                 cv2.destroyWindow(WINDOW)

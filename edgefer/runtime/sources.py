@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 
 from edgefer.errors import BadArgumentError, EdgeferError, MissingFileError
+from edgefer.images import IMAGE_SUFFIXES
 from edgefer.runtime.image_header import image_size
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
 MAX_PIXELS = 64_000_000  # a 64-megapixel image decodes to ~190 MB of BGR
 MAX_FILE_BYTES = 256 * 2**20
 MIN_SIDE = 16  # smaller images cannot hold a face worth classifying
@@ -89,20 +89,25 @@ class Frame:
 class FrameSource:
     """Iterates frames of images, a video, a stream or a camera.
 
-    A live source (camera, stream) that stops delivering frames is reopened up to
+    With `loop`, a video file or images start again at their end (demos, tests). A live
+    source (camera, stream) that stops delivering frames is reopened up to
     `reconnect` times; otherwise it ends with an EdgeferError saying how many frames came.
     Among several images, an unreadable one is reported through `on_skip` and skipped;
     so are undecodable frames inside a video file.
     """
 
     def __init__(self, source: str | None = None, camera: int | None = None,
-                 reconnect: int = 0, on_skip: Callable[[str], None] = warn) -> None:
+                 reconnect: int = 0, on_skip: Callable[[str], None] = warn,
+                 loop: bool = False) -> None:
         self.on_skip = on_skip
         if (source is None) == (camera is None):
             raise BadArgumentError("give exactly one of a source or a camera index")
-        self.camera, self.reconnect = camera, reconnect
+        self.camera, self.reconnect, self.loop = camera, reconnect, loop
         self.target: str | int = camera if camera is not None else str(source)
         self.live = camera is not None or str(source).startswith(STREAM_PREFIXES)
+        if loop and self.live:
+            raise BadArgumentError("loop repeats a video file or images; a camera or stream "
+                                   "never ends")
         self.images: list[Path] | None = None
         if not self.live:
             path = Path(str(source))
@@ -148,10 +153,17 @@ class FrameSource:
         return cap
 
     def __iter__(self) -> Iterator[Frame]:
-        if self.images is not None:
-            yield from self._images()
-        else:
-            yield from self._video()
+        offset = 0.0  # with `loop`, each pass's timestamps continue the last one's
+        while True:
+            end = offset
+            for frame in self._images() if self.images is not None else self._video():
+                if frame.time_s is not None:
+                    frame.time_s += offset
+                    end = frame.time_s + 1 / self.fps
+                yield frame
+            if not self.loop:
+                return
+            offset = end
 
     def _images(self) -> Iterator[Frame]:
         read = 0

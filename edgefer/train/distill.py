@@ -12,9 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from edgefer.classifiers import open_classifier
 from edgefer.errors import EdgeferError
 from edgefer.preprocess import Preprocess
+from edgefer.runtime.classifier import EmotionClassifier
+from edgefer.runtime.formats import is_model_file
 from edgefer.train.predictor import CheckpointClassifier
 
 
@@ -30,7 +31,7 @@ class Teacher:
 
     def _load(self, path: Path, spec: Preprocess, labels: list[str]):
         """A callable: normalised batch (N, C, H, W) -> (N, classes) log-probabilities."""
-        clf = open_classifier(path)
+        clf = EmotionClassifier(path) if is_model_file(path) else CheckpointClassifier(path)
         if clf.preprocess != spec or clf.labels != labels:
             raise EdgeferError(f"--teacher {path}: its input or labels differ from the "
                                "student's, so its outputs cannot be targets")

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from edgefer.errors import EdgeferError
+from edgefer.modelfile import load_fp32
 from edgefer.models.layers import conv_bn_pairs
 from edgefer.preprocess import Preprocess
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
@@ -44,8 +45,6 @@ def warm_start(model: nn.Module, arch: str, path: Path, spec: Preprocess, labels
 def _read_onnx(path: Path) -> tuple[str | None, Preprocess, list[str], dict[str, np.ndarray]]:
     """Architecture, input, labels and named weights of an edgefer fp32 ONNX file."""
     from onnx import numpy_helper
-
-    from edgefer.export.metadata import load_fp32
 
     proto, meta = load_fp32(path, "warm starts (--init)")
     # export wraps the network in nn.Sequential(net, Softmax): its weights are named "0.<key>"

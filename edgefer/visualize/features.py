@@ -93,7 +93,7 @@ def inspect_onnx(path: Path, face: np.ndarray) -> Inspected:
     import onnx
     import onnxruntime as ort
 
-    from edgefer.export.metadata import load_fp32
+    from edgefer.modelfile import load_fp32
 
     model, meta = load_fp32(path, "feature maps")
     picked = [(("conv" if n.op_type == "Relu" else "pool"), n.output[0])

@@ -43,3 +43,20 @@ def measure_latency(fn: Callable[[], object], runs: int = 500, warmup: int = 50,
             best = times
     p50, p90, p99 = np.percentile(best, [50, 90, 99])
     return Latency(float(p50), float(p90), float(p99), float(best.mean()), per_block, blocks)
+
+
+def interleaved_ms(jobs: dict[str, Callable[[], object]], blocks: int = 30, runs: int = 40,
+                   warmup: int = 5) -> dict[str, np.ndarray]:
+    """Milliseconds per call of each job, the jobs taking turns in `blocks` rounds of `runs`
+    timed calls each (after `warmup` untimed ones), so drift in the machine's speed hits all
+    of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    for _ in range(blocks):
+        for name, fn in jobs.items():
+            for _ in range(warmup):
+                fn()
+            for _ in range(runs):
+                start = time.perf_counter()
+                fn()
+                times[name].append((time.perf_counter() - start) * 1000)
+    return {name: np.array(t) for name, t in times.items()}

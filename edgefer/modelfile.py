@@ -1,4 +1,5 @@
-"""Write the `edgefer` metadata into an ONNX file (atomically)."""
+"""edgefer's ONNX files with their `edgefer` metadata: written atomically (export), read
+back as fp32 weights (warm starts, feature maps). Needs `onnx` (the train extra)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,292 @@
+"""`LiveServer`: the live view of a run over HTTP, for a device without a display.
+
+Routes: `/` (one self-contained page: nothing is fetched from elsewhere), `/stream.mjpg`
+(annotated frames as multipart MJPEG), `/events` (server-sent events: one JSON object per
+frame, the `--json` schema; an `end` event when the source ends) and `/healthz`. No path maps
+to the file system. The standard library's threading HTTP server: one thread per client, each
+waiting for the newest frame, so the run never waits for a client and a slow client skips
+frames instead of queueing them.
+
+Security: it binds 127.0.0.1 unless told otherwise; any other address needs a token, checked
+on every route (`Authorization: Bearer TOKEN` or `?token=TOKEN`, the page's own form).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+import sys
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
+from urllib.parse import parse_qs, urlsplit
+
+import cv2
+import numpy as np
+
+from edgefer.errors import BadArgumentError, EdgeferError
+from edgefer.runtime.defaults import SERVE_ADDRESS
+from edgefer.runtime.records import frame_json
+from edgefer.runtime.results import FrameResult
+
+MAX_CLIENTS = 16  # open /stream.mjpg and /events connections (8 pages); more get 503
+JPEG_QUALITY = 80
+KEEPALIVE_S = 10.0  # an SSE comment this often, so proxies and browsers keep the stream
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """HOST:PORT, [IPv6]:PORT, :PORT or PORT (host 127.0.0.1) -> (host, port)."""
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        host, port = "", address
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise BadArgumentError(f"serve address {address!r}: expected HOST:PORT, e.g. "
+                               f"{SERVE_ADDRESS} or 0.0.0.0:8080")
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_token(host: str, token: str | None) -> str | None:
+    """The token to require: `token` ("auto": a new random one), None on a loopback host
+    without one; BadArgumentError for any other host without one."""
+    if token == "auto":
+        return secrets.token_urlsafe(18)
+    if token is not None and len(token) < 8:
+        raise BadArgumentError("a serve token must be at least 8 characters (or 'auto')")
+    if token is None and not is_loopback(host):
+        raise BadArgumentError(f"serving on {host} makes the camera reachable from other "
+                               "machines: pass --token SECRET (or --token auto)")
+    return token
+
+
+class Latest:
+    """The newest annotated JPEG and frame event; readers wait for one newer than theirs."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.seq, self.jpeg, self.event, self.ended = 0, b"", b"", False
+
+    def publish(self, jpeg: bytes, event: bytes) -> None:
+        with self._cond:
+            self.seq, self.jpeg, self.event = self.seq + 1, jpeg, event
+            self._cond.notify_all()
+
+    def end(self) -> None:
+        with self._cond:
+            self.ended = True
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> tuple[int, bytes, bytes, bool]:
+        """(seq, jpeg, event, ended) once seq > `seen`, the source ended or `timeout` ran."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.seq > seen or self.ended, timeout)
+            return self.seq, self.jpeg, self.event, self.ended
+
+
+class LiveServer:
+    """Serves a run's annotated frames and results while it runs (see the module's doc).
+
+    `info` (model, backend, ...) is reported by /healthz; `realtime` plays a file at its own
+    speed, as a camera would (False: as fast as it runs). Use as a context manager, or call
+    `close`. `publish` is what the run loop calls per frame; `end` tells clients the source
+    ended (the page says so; the server keeps serving the last frame until closed).
+
+        with LiveServer("127.0.0.1:8080") as live:
+            Recognizer().run("clip.mp4", serve=live, loop=True)
+    """
+
+    def __init__(self, address: str = SERVE_ADDRESS, token: str | None = None,
+                 info: dict | None = None, max_clients: int = MAX_CLIENTS,
+                 realtime: bool = True) -> None:
+        host, port = parse_address(address)
+        self.realtime = realtime
+        self.token = resolve_token(host, token)
+        self.info, self.latest = dict(info or {}), Latest()
+        self.started = time.monotonic()
+        self._slots = threading.BoundedSemaphore(max_clients)
+        self.clients, self._lock = 0, threading.Lock()
+        self._closing = threading.Event()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        server_class = type("Server", (_QuietServer,), {"address_family": family})
+        try:
+            self.httpd = server_class((host, port), _handler(self))
+        except OSError as e:
+            raise EdgeferError(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
+        self.host, self.port = host, self.httpd.server_address[1]
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="edgefer-serve",
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """The page's address (with the token where one is needed)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        query = f"/?token={self.token}" if self.token else "/"
+        return f"http://{host}:{self.port}{query}"
+
+    def publish(self, result: FrameResult, image: np.ndarray | None) -> None:
+        """Offer a frame's results and its annotated image (None: keep the last image; the
+        run skips drawing and encoding while nobody watches) to every client."""
+        jpeg = self.latest.jpeg
+        if image is not None:
+            ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            jpeg = buf.tobytes() if ok else jpeg
+        self.latest.publish(jpeg, json.dumps(frame_json(result)).encode())
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called (a run serving here then stops)."""
+        return self._closing.is_set()
+
+    def end(self) -> None:
+        """The source ended: clients are told, the last frame stays."""
+        self.latest.end()
+
+    def close(self) -> None:
+        """Stop serving; open streams end."""
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        self.latest.end()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> LiveServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _count(self, change: int) -> None:
+        with self._lock:
+            self.clients += change
+
+    def health(self) -> dict:
+        return {"status": "ended" if self.latest.ended else "running", **self.info,
+                "uptime_s": round(time.monotonic() - self.started, 1),
+                "frames": self.latest.seq, "clients": self.clients}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """One daemon thread per client; a client that vanished mid-reply is not an error."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+def page() -> bytes:
+    """The live page (edgefer/runtime/live.html), self-contained."""
+    return files("edgefer.runtime").joinpath("live.html").read_bytes()
+
+
+def _handler(live: LiveServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "edgefer"
+        sys_version = ""
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet: the run prints its own progress."""
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if live.token and not self._authorized(url.query):
+                self._send(HTTPStatus.UNAUTHORIZED, b"token required\n", "text/plain",
+                           {"WWW-Authenticate": "Bearer"})
+                return
+            route = {"/": self._page, "/healthz": self._health,
+                     "/stream.mjpg": self._stream, "/events": self._events}.get(url.path)
+            if route is None:
+                self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+            else:
+                route()
+
+        def _authorized(self, query: str) -> bool:
+            header = self.headers.get("Authorization", "")
+            given = header[7:] if header.startswith("Bearer ") else \
+                (parse_qs(query).get("token") or [""])[0]
+            return hmac.compare_digest(given.encode(), live.token.encode())
+
+        def _send(self, status: HTTPStatus, body: bytes, kind: str,
+                  headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _page(self) -> None:
+            self._send(HTTPStatus.OK, page(), "text/html; charset=utf-8")
+
+        def _health(self) -> None:
+            self._send(HTTPStatus.OK, json.dumps(live.health()).encode(), "application/json")
+
+        def _stream(self) -> None:
+            self._serve_stream("multipart/x-mixed-replace; boundary=frame", _mjpeg_part)
+
+        def _events(self) -> None:
+            self._serve_stream("text/event-stream", _event_part)
+
+        def _serve_stream(self, kind: str, part) -> None:
+            if not live._slots.acquire(blocking=False):
+                self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"too many clients\n", "text/plain")
+                return
+            live._count(+1)
+            try:
+                self.send_response(HTTPStatus.OK)
+                self.send_header("Content-Type", kind)
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                seen, quiet = 0, time.monotonic()
+                while not live._closing.is_set():
+                    seq, jpeg, event, ended = live.latest.wait(seen, timeout=1.0)
+                    if seq > seen:
+                        self.wfile.write(part(jpeg, event))
+                        seen, quiet = seq, time.monotonic()
+                    elif ended:
+                        if kind == "text/event-stream":
+                            self.wfile.write(b"event: end\ndata: {}\n\n")
+                        break
+                    elif kind == "text/event-stream" and time.monotonic() - quiet > KEEPALIVE_S:
+                        self.wfile.write(b": keepalive\n\n")
+                        quiet = time.monotonic()
+                    self.wfile.flush()
+            except (ConnectionError, TimeoutError):
+                pass  # the client left
+            finally:
+                live._count(-1)
+                live._slots.release()
+    return Handler
+
+
+def _mjpeg_part(jpeg: bytes, event: bytes) -> bytes:
+    if not jpeg:  # nobody watched when the newest frame came: none drawn yet
+        return b""
+    return (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+            + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+
+
+def _event_part(jpeg: bytes, event: bytes) -> bytes:
+    return b"data: " + event + b"\n\n"
