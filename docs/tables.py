@@ -18,43 +18,23 @@ tests/test_docs.py fails while one is stale.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from edgefer.atomic import atomic_write_text
+from edgefer.machine import machine_line
+from edgefer.runtime.assets import ASSETS, SHIPPED
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results.json"
 EVALUATION = REPO / "docs" / "edge-int8-test.json"
-ASSETS = REPO / "edgefer" / "assets"
-SHIPPED = ("edge", "edge-s")  # the default first, as in edgefer.runtime.assets
-
-# A results.json written before `edgefer bench` recorded the instruction set and the date
-# lacks them; for the one file below (by SHA-256) both are known from its run. Any other
-# file without them says "not recorded".
-UNRECORDED = {
-    "276e0c1f6b34a14151c8d3ab2a0d653217dd0299ea9210060465602e84398829":
-        {"isa": "AVX2", "date": "2026-12-03"},
-}
 
 
 def pct(x: float) -> str:
     return f"{100 * x:.2f}%"
-
-
-def machine_line(results: dict, digest: str) -> str:
-    """CPU model, cores, ISA, system, Python and library versions, and the date of a run."""
-    m = {**UNRECORDED.get(digest, {}), **{k: v for k, v in results["machine"].items() if v}}
-    date = results.get("date") or m.get("date") or "date not recorded"
-    libraries = ", ".join(f"{name} {m[key]}" for key, name in (
-        ("onnxruntime", "onnxruntime"), ("opencv", "OpenCV"), ("numpy", "numpy")) if key in m)
-    isa = m.get("isa") or "ISA not recorded"
-    if "AVX2" in isa and "VNNI" not in isa:
-        isa += ", no VNNI"  # what decides int8 speed on x86: say it is missing
-    return (f"{m['cpu']}, {m['cores']} cores ({isa}), "
-            f"{m['system']}, Python {m['python']}, {libraries}, {date}")
 
 
 def latency(row: dict, threads: int) -> dict | None:
@@ -64,8 +44,7 @@ def latency(row: dict, threads: int) -> dict | None:
 
 def shipped_models() -> str:
     """README.md: each shipped file on the runtime it is made for, then the peer models."""
-    raw = RESULTS.read_bytes()
-    results = json.loads(raw)
+    results = json.loads(RESULTS.read_text())
     rows = results["models"]
     most = max(e["threads"] for r in rows for e in r["latency"])
     own = [r for r in rows if r["kind"] == "edgefer" and r["backend"] in ("ort-cpu", "ncnn")]
@@ -87,7 +66,7 @@ def shipped_models() -> str:
         out.append("| " + " | ".join(cells) + " |")
     e = latency(rows[0], 1)
     n = rows[0]["n"]
-    machine = machine_line(results, hashlib.sha256(raw).hexdigest())
+    machine = machine_line(results["machine"], date=results["date"])
     out += ["", f"Measured by `edgefer bench` on {machine}. "
             f"Accuracy on all {n:,} PrivateTest faces; latency of one face per call (batch 1, "
             f"each model's own input size, preprocessing excluded): the lowest of the medians "
@@ -170,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in BLOCKS:
         new = rendered(path)
         if new != path.read_text():
-            path.write_text(new)
+            atomic_write_text(path, new)
             print(f"rewrote {path.relative_to(REPO)}")
     return 0
 

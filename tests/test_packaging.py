@@ -34,7 +34,8 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_holds_every_module_and_the_shipped_models(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    files = [*(REPO / "edgefer").rglob("*.py"), *(REPO / "edgefer/assets").iterdir()]
+    files = [*(REPO / "edgefer").rglob("*.py"), *(REPO / "edgefer").rglob("*.html"),
+             *(REPO / "edgefer/assets").iterdir()]
     expected = {p.relative_to(REPO).as_posix() for p in files}
     expected |= {f"edgefer/{p.relative_to(REPO).as_posix()}"
                  for p in (REPO / "export").rglob("*.py")}

@@ -230,3 +230,23 @@ def test_the_cli_restates_no_default_and_runs_no_loop():
     cli = (REPO / "edgefer/cli.py").read_text()
     for loop_part in ("for result in", "FrameWriter", "VideoWriter", "imshow", "CsvRecords"):
         assert loop_part not in cli
+
+
+def test_a_long_run_keeps_bounded_records_and_exact_track_figures(monkeypatch):
+    from edgefer.runtime import run
+    from edgefer.runtime.results import FaceResult, FrameResult
+
+    monkeypatch.setattr(run, "MAX_RECORDS", 100)
+    labels = ["happy", "sad"]
+    summary = run.RunSummary(labels)
+    for i in range(1000):  # 100 s at 10 FPS, one face: happy 2 frames in 3
+        face = FaceResult(box=(0, 0, 9, 9), score=0.9, emotion="sad" if i % 3 == 0 else "happy",
+                          confidence=0.7, probs={"happy": 0.6, "sad": 0.4}, track_id=3)
+        summary.add(FrameResult(np.zeros((2, 2, 3), np.uint8), [face], labels, index=i,
+                                time_s=i / 10))
+    assert len(summary.records) <= 100 and summary.stride == 16
+    assert all(r.frame % 16 == 0 for r in summary.records)
+    (track,) = summary.tracks  # counted over every frame, not the sample
+    assert track.track_id == 3 and track.frames == 1000
+    assert track.dwell_s == pytest.approx(100.0)
+    assert track.shares == {"happy": 0.666, "sad": 0.334}

@@ -19,7 +19,7 @@ from edgefer.errors import EdgeferError
 from edgefer.runtime.records import CsvRecords, FaceRecord, JsonRecords, frame_records
 from edgefer.runtime.results import FrameResult
 from edgefer.runtime.serve import LiveServer
-from edgefer.runtime.summary import TrackSummary, format_summary, summarize
+from edgefer.runtime.summary import Tallies, TrackSummary, format_summary
 from edgefer.runtime.timeline import plot_timeline
 from edgefer.runtime.writer import FrameWriter
 
@@ -37,11 +37,16 @@ class Frames(Protocol):
     def close(self) -> None: ...
 
 
+MAX_RECORDS = 20_000  # face records a run keeps for its timeline (about 12 MB)
+
+
 @dataclass
 class RunSummary:
     """What a run did: frames, wall time, whether it was interrupted, the files it wrote
-    (`outputs`: save, csv, json), and every face record (the CSV's rows) for `tracks`,
-    `format` and `plot_timeline`."""
+    (`outputs`: save, csv, json), per-track figures (`tracks`, `format`, counted over every
+    frame) and the face records (the CSV's rows) that `plot_timeline` draws: every frame's
+    up to MAX_RECORDS, then every `stride`-th frame's (2, 4, ...), so that memory stays
+    bounded on a camera that runs for days."""
 
     labels: list[str]
     frames: int = 0
@@ -49,6 +54,26 @@ class RunSummary:
     interrupted: bool = False
     outputs: dict[str, Path] = field(default_factory=dict)
     records: list[FaceRecord] = field(default_factory=list)
+    stride: int = 1
+    _tallies: Tallies = field(init=False, repr=False)
+    _span: list = field(init=False, repr=False)  # first and last timestamp, timed frames
+
+    def __post_init__(self) -> None:
+        self._tallies, self._span = Tallies(self.labels), [None, None, 0]
+
+    def add(self, result: FrameResult) -> None:
+        """Count a frame's faces, and keep its records if the timeline sample takes it."""
+        rows = frame_records(result)
+        for r in rows:
+            self._tallies.add(r)
+        if result.time_s is not None:
+            first = result.time_s if self._span[0] is None else self._span[0]
+            self._span = [first, result.time_s, self._span[2] + 1]
+        if result.index % self.stride == 0:
+            self.records.extend(rows)
+        if len(self.records) > MAX_RECORDS:
+            self.stride *= 2
+            self.records = [r for r in self.records if r.frame % self.stride == 0]
 
     @property
     def fps(self) -> float:
@@ -58,7 +83,8 @@ class RunSummary:
     @property
     def tracks(self) -> list[TrackSummary]:
         """Per-track dwell time and emotion shares, the longest-seen first."""
-        return summarize(self.records, self.labels)
+        first, last, timed = self._span
+        return self._tallies.summaries((last - first) / (timed - 1) if timed > 1 else 0.0)
 
     def format(self) -> str:
         """The per-track table as plain text."""
@@ -171,16 +197,14 @@ def run_loop(results: Iterator[FrameResult], frames: Frames, labels: list[str], 
                 if summary.frames:
                     fps = 1 / (now - last) if fps is None else 0.9 * fps + 0.1 / (now - last)
                 last = now
-                summary.records.extend(frame_records(result))
+                summary.add(result)
                 for out in (json_out, csv_out):
                     if out is not None:
                         out.write(result)
-                watched = serve is not None and serve.clients > 0
-                shown = result.plot(fps if frames.is_video else None) \
-                    if writer is not None or show or watched else None
-                if serve is not None:  # annotated and encoded only while someone watches
-                    serve.publish(result, shown)
-                if shown is not None:
+                if serve is not None:
+                    serve.publish(result, fps if frames.is_video else None)
+                if writer is not None or show:
+                    shown = result.plot(fps if frames.is_video else None)
                     if writer is not None:
                         writer.write(shown, result.source)
                     if show:

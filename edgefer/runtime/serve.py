@@ -21,13 +21,13 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from urllib.parse import parse_qs, urlsplit
 
 import cv2
-import numpy as np
 
 from edgefer.errors import BadArgumentError, EdgeferError
 from edgefer.runtime.defaults import SERVE_ADDRESS
@@ -36,6 +36,7 @@ from edgefer.runtime.results import FrameResult
 
 MAX_CLIENTS = 16  # open /stream.mjpg and /events connections (8 pages); more get 503
 JPEG_QUALITY = 80
+STREAM_FPS = 30  # the most frames a second /stream.mjpg sends (a faster run skips frames)
 KEEPALIVE_S = 10.0  # an SSE comment this often, so proxies and browsers keep the stream
 
 
@@ -75,27 +76,44 @@ def resolve_token(host: str, token: str | None) -> str | None:
 
 
 class Latest:
-    """The newest annotated JPEG and frame event; readers wait for one newer than theirs."""
+    """The newest frame (its result, the run's FPS and its JSON event); readers wait for one
+    newer than theirs. Its JPEG is drawn and encoded once, by the first stream that wants it,
+    on that stream's thread: never on the run's."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self.seq, self.jpeg, self.event, self.ended = 0, b"", b"", False
+        self._cond, self._encoding = threading.Condition(), threading.Lock()
+        self.seq, self.event, self.ended = 0, b"", False
+        self.result: FrameResult | None = None
+        self.fps: float | None = None
+        self._jpeg: tuple[int, bytes] = (0, b"")
 
-    def publish(self, jpeg: bytes, event: bytes) -> None:
+    def publish(self, result: FrameResult, fps: float | None, event: bytes) -> None:
         with self._cond:
-            self.seq, self.jpeg, self.event = self.seq + 1, jpeg, event
+            self.seq, self.result, self.fps, self.event = self.seq + 1, result, fps, event
             self._cond.notify_all()
+
+    def jpeg(self) -> bytes:
+        """The newest frame annotated, as JPEG (encoded once for every stream)."""
+        with self._cond:
+            seq, result, fps = self.seq, self.result, self.fps
+        with self._encoding:
+            if self._jpeg[0] != seq and result is not None:
+                ok, buf = cv2.imencode(".jpg", result.plot(fps),
+                                       [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+                if ok:
+                    self._jpeg = (seq, buf.tobytes())
+            return self._jpeg[1]
 
     def end(self) -> None:
         with self._cond:
             self.ended = True
             self._cond.notify_all()
 
-    def wait(self, seen: int, timeout: float) -> tuple[int, bytes, bytes, bool]:
-        """(seq, jpeg, event, ended) once seq > `seen`, the source ended or `timeout` ran."""
+    def wait(self, seen: int, timeout: float) -> tuple[int, bytes, bool]:
+        """(seq, event, ended) once seq > `seen`, the source ended or `timeout` ran."""
         with self._cond:
             self._cond.wait_for(lambda: self.seq > seen or self.ended, timeout)
-            return self.seq, self.jpeg, self.event, self.ended
+            return self.seq, self.event, self.ended
 
 
 class LiveServer:
@@ -139,14 +157,10 @@ class LiveServer:
         query = f"/?token={self.token}" if self.token else "/"
         return f"http://{host}:{self.port}{query}"
 
-    def publish(self, result: FrameResult, image: np.ndarray | None) -> None:
-        """Offer a frame's results and its annotated image (None: keep the last image; the
-        run skips drawing and encoding while nobody watches) to every client."""
-        jpeg = self.latest.jpeg
-        if image is not None:
-            ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-            jpeg = buf.tobytes() if ok else jpeg
-        self.latest.publish(jpeg, json.dumps(frame_json(result)).encode())
+    def publish(self, result: FrameResult, fps: float | None = None) -> None:
+        """Offer a frame to every client (the run's FPS drawn on its image); the image is
+        drawn and encoded only when a stream wants it, at most STREAM_FPS times a second."""
+        self.latest.publish(result, fps, json.dumps(frame_json(result)).encode())
 
     @property
     def closed(self) -> bool:
@@ -243,12 +257,14 @@ def _handler(live: LiveServer) -> type[BaseHTTPRequestHandler]:
             self._send(HTTPStatus.OK, json.dumps(live.health()).encode(), "application/json")
 
         def _stream(self) -> None:
-            self._serve_stream("multipart/x-mixed-replace; boundary=frame", _mjpeg_part)
+            self._serve_stream("multipart/x-mixed-replace; boundary=frame", _mjpeg_part,
+                               1 / STREAM_FPS)
 
         def _events(self) -> None:
-            self._serve_stream("text/event-stream", _event_part)
+            self._serve_stream("text/event-stream", _event_part, 0.0)
 
-        def _serve_stream(self, kind: str, part) -> None:
+        def _serve_stream(self, kind: str, part: Callable[[bytes], bytes],
+                          interval: float) -> None:
             if not live._slots.acquire(blocking=False):
                 self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"too many clients\n", "text/plain")
                 return
@@ -261,10 +277,11 @@ def _handler(live: LiveServer) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 seen, quiet = 0, time.monotonic()
                 while not live._closing.is_set():
-                    seq, jpeg, event, ended = live.latest.wait(seen, timeout=1.0)
+                    seq, event, ended = live.latest.wait(seen, timeout=1.0)
                     if seq > seen:
-                        self.wfile.write(part(jpeg, event))
+                        self.wfile.write(part(live.latest.jpeg() if interval else event))
                         seen, quiet = seq, time.monotonic()
+                        live._closing.wait(interval)
                     elif ended:
                         if kind == "text/event-stream":
                             self.wfile.write(b"event: end\ndata: {}\n\n")
@@ -281,12 +298,10 @@ def _handler(live: LiveServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _mjpeg_part(jpeg: bytes, event: bytes) -> bytes:
-    if not jpeg:  # nobody watched when the newest frame came: none drawn yet
-        return b""
+def _mjpeg_part(jpeg: bytes) -> bytes:
     return (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
             + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
 
 
-def _event_part(jpeg: bytes, event: bytes) -> bytes:
+def _event_part(event: bytes) -> bytes:
     return b"data: " + event + b"\n\n"

@@ -49,24 +49,41 @@ def frame_interval(records: Iterable[FaceRecord]) -> float | None:
     return float(np.median(np.diff(times))) if len(times) > 1 else None
 
 
+class Tallies:
+    """Per-track running counts of a run's records: what `summarize` reports, in memory that
+    grows with the number of tracks, not of frames (a camera may run for days)."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.labels = labels
+        self.tracks: dict[int | None, list] = {}  # frames, first_s, last_s, top counts, sums
+
+    def add(self, r: FaceRecord) -> None:
+        if r.emotion is None:
+            return
+        t = self.tracks.setdefault(r.track_id, [0, None, None, np.zeros(len(self.labels)),
+                                                np.zeros(len(self.labels))])
+        t[0] += 1
+        if r.time_s is not None:
+            t[1] = r.time_s if t[1] is None else min(t[1], r.time_s)
+            t[2] = r.time_s if t[2] is None else max(t[2], r.time_s)
+        t[3][self.labels.index(r.emotion)] += 1
+        t[4] += r.probs
+
+    def summaries(self, step: float) -> list[TrackSummary]:
+        """One TrackSummary per track, the longest-seen first; `step` is one frame's time."""
+        out = [TrackSummary(tid, n, first, last, None if first is None else last - first + step,
+                            {k: float(c / n) for k, c in zip(self.labels, top, strict=True)},
+                            {k: float(s / n) for k, s in zip(self.labels, sums, strict=True)})
+               for tid, (n, first, last, top, sums) in self.tracks.items()]
+        return sorted(out, key=lambda t: (-t.frames, -1 if t.track_id is None else t.track_id))
+
+
 def summarize(records: list[FaceRecord], labels: list[str]) -> list[TrackSummary]:
     """One TrackSummary per track, the longest-seen first."""
-    step = frame_interval(records) or 0.0
-    by_track: dict[int | None, list[FaceRecord]] = {}
+    tallies = Tallies(labels)
     for r in records:
-        if r.emotion is not None:
-            by_track.setdefault(r.track_id, []).append(r)
-    out = []
-    for tid, rows in by_track.items():
-        top = [r.emotion for r in rows]
-        times = [r.time_s for r in rows if r.time_s is not None]
-        first, last = (min(times), max(times)) if times else (None, None)
-        probs = np.array([r.probs for r in rows])
-        out.append(TrackSummary(
-            tid, len(rows), first, last, None if first is None else last - first + step,
-            {k: top.count(k) / len(rows) for k in labels},
-            {k: float(v) for k, v in zip(labels, probs.mean(0), strict=True)}))
-    return sorted(out, key=lambda t: (-t.frames, -1 if t.track_id is None else t.track_id))
+        tallies.add(r)
+    return tallies.summaries(frame_interval(records) or 0.0)
 
 
 def format_summary(tracks: list[TrackSummary], labels: list[str], frames: int) -> str:
