@@ -31,7 +31,7 @@ SETTINGS = {
     "every 5th @320": {**OLD, "detect_every": 5},
     "default": {},
     **{f"@{d} keep {k} every {n}": {"det_size": d, "keep": k, "detect_every": n}
-       for d in (640, 864) for k in (0, 2) for n in (5, 8)},
+       for d in (640, 864, 1280) for k in (0, 2) for n in (5, 8)},
 }
 DEFAULT_SETTINGS = ["every frame @320", "every 5th @320", "default"]
 
