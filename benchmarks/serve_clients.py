@@ -40,7 +40,7 @@ def view(port: int, seconds: float, polite: bool) -> None:
     sockets = []
     for path in ("/stream.mjpg", "/events"):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         sockets.append(s)
     end = time.monotonic() + seconds
     try:

@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,8 +21,14 @@ from edgefer.errors import EdgeferError, installed, require
 from edgefer.export.options import ACTIVATION_TYPES, CALIB_METHODS, REDUCE_RANGES, ExportOptions
 from edgefer.runtime.defaults import DETECT as D
 from edgefer.runtime.defaults import SERVE_ADDRESS, VIDEO_FACE_PX
-from edgefer.runtime.formats import describe_backends
+from edgefer.runtime.formats import BACKENDS, FORMATS, describe_backends
 from edgefer.train.config import AUGMENT_PRESETS, DEFAULT_LR, OPTIMIZERS, SCHEDULERS, TrainConfig
+
+if TYPE_CHECKING:
+    from edgefer.runtime.recognizer import Recognizer
+    from edgefer.runtime.results import FrameResult
+    from edgefer.runtime.run import RunSummary
+    from edgefer.runtime.sources import FrameSource
 
 # the options' defaults are the library's (train's config, export's options, detect's
 # defaults), so the two cannot disagree
@@ -288,9 +294,11 @@ def export_cmd(
              "image input saturates the int8 kernels of x86 CPUs without VNNI at full "
              "range), all or none.", metavar="|".join(REDUCE_RANGES))] = E.reduce_range,
     fmt: Annotated[list[str] | None, typer.Option(
-        "--format", help="Also convert to openvino (IR: fp32, and int8 with --int8; "
-                         "pip install 'edgefer[openvino]') or ncnn (fp16; pip install "
-                         "'edgefer[ncnn]'); repeatable. ONNX is always written.")] = None,
+        "--format", help="Also convert to " + " or ".join(
+            f"{f.name} ({f.ending}, from the {' and '.join(f.converted_from)} ONNX file"
+            f"{'s' * (len(f.converted_from) > 1)}; pip install 'edgefer[{f.extra}]')"
+            for f in FORMATS.values() if f.converted_from)
+        + "; repeatable. ONNX is always written.")] = None,
 ) -> None:
     """Export a checkpoint to ONNX (fp32, and int8 calibrated on FER2013 Training faces)."""
     require("torch")
@@ -412,7 +420,8 @@ def detect(
     with contextlib.ExitStack() as stack:
         if live is not None:
             stack.enter_context(live)
-            console.print(f"serving {live.url}  (Ctrl-C to stop)", highlight=False)
+            shown = live.url if token == "auto" else live.address  # a given secret stays unsaid
+            console.print(f"serving {shown}  (Ctrl-C to stop)", highlight=False, markup=False)
         done = _run(recognizer, frames, stills, quiet, save=save, csv=csv,
                     json=sys.stdout if as_json else None, show=show, serve=live,
                     max_frames=max_frames)
@@ -436,11 +445,12 @@ def _wait_for_stop() -> None:
             signal.signal(s, handler)
 
 
-def _run(recognizer, frames, stills: bool, quiet: bool, **outputs):
+def _run(recognizer: Recognizer, frames: FrameSource, stills: bool, quiet: bool,
+         **outputs: object) -> RunSummary:
     """`recognizer.run` with a progress bar over a video file, or a line per still image."""
     with _progress(frames.frames_total if frames.is_video and not quiet else None) as tick:
 
-        def each(result, fps) -> None:
+        def each(result: FrameResult, fps: float | None) -> None:
             if stills:
                 found = ", ".join(f"{f.emotion} {f.confidence:.2f} at {list(f.box)}"
                                   for f in result.faces) or "no face"
@@ -450,7 +460,7 @@ def _run(recognizer, frames, stills: bool, quiet: bool, **outputs):
         return recognizer.run(frames, on_frame=each, **outputs)
 
 
-def _report(done, is_video: bool, summary: bool, timeline: Path | None) -> None:
+def _report(done: RunSummary, is_video: bool, summary: bool, timeline: Path | None) -> None:
     """What a detect run wrote and measured; exit status 130 when interrupted."""
     for name, path in done.outputs.items():
         console.print(f"{name}: {done.frames} frame(s) -> {path}", highlight=False)
@@ -523,8 +533,8 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Reduced set, under 2 minutes.")]
         = False,
     backend: Annotated[list[str] | None, typer.Option(
-        help="Only these backends for our models: ort-cpu, ort-cuda, opencv, openvino, ncnn "
-             "(repeatable).")] = None,
+        help="Only these backends for our models (repeatable): "
+             + ", ".join(BACKENDS[1:]) + ".")] = None,
     as_json: Annotated[Path | None, typer.Option("--json", help="Write every figure here.")]
         = None,
     markdown: Annotated[Path | None, typer.Option(help="Write the tables as markdown.")] = None,

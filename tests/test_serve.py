@@ -214,3 +214,22 @@ def test_the_page_plays_in_a_browser(video, tmp_path):
         proc.send_signal(2)
         out = proc.communicate(timeout=30)[0]
     assert proc.returncode == 130 and "Traceback" not in out, out
+
+
+def test_without_a_token_only_this_machines_names_are_served():
+    with LiveServer("127.0.0.1:0") as live:
+        def status(host: str) -> int:
+            request = urllib.request.Request(f"http://127.0.0.1:{live.port}/healthz",
+                                             headers={"Host": host})
+            try:
+                return urllib.request.urlopen(request, timeout=5).status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        assert status(f"localhost:{live.port}") == status("[::1]") == 200
+        assert status(f"127.0.0.1:{live.port}") == 200
+        assert status("evil.example") == status(f"evil.example:{live.port}") == 403
+    with LiveServer("0.0.0.0:0", token="a+b&c#d%e") as live:  # every interface: a token
+        assert live.url == live.address + "?token=a%2Bb%26c%23d%25e"
+        assert "0.0.0.0" not in live.address  # the machine's name, reachable from elsewhere
+        assert json.load(get(live, "/healthz", token="a+b&c#d%e", header=True))["frames"] == 0

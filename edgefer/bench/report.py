@@ -59,7 +59,7 @@ def tables(results: BenchResults) -> list[Table]:
 
 def markdown(results: BenchResults) -> str:
     """The page: the machine line, the model table with its note, the end-to-end table."""
-    lines = [f"Machine: {machine_line(results.machine, torch=True)}.", ""]
+    lines = [f"Machine: {machine_line(results.machine, date=results.date, torch=True)}.", ""]
     for header, body, note in ((HEADER, rows(results), [REF_NOTE, ""]),
                                (PIPELINE_HEADER, pipeline_rows(results), [])):
         lines += [harness.Table(dict.fromkeys(header, ""), body).markdown(), "", *note]

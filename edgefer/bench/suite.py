@@ -66,8 +66,9 @@ def plan(opts: BenchOptions, console: Console | None = None) -> list[Candidate]:
         missing = [b for b in runnable
                    if (own := own_format(b)) and own.runtime and not installed(own.runtime)]
         if missing and console is not None:
+            extras = ",".join(own_format(b).extra for b in missing)
             console.print(f"{', '.join(missing)} not installed: {path.name} skipped there "
-                          f"(pip install 'edgefer[{','.join(missing)}]')", markup=False)
+                          f"(pip install 'edgefer[{extras}]')", markup=False)
         runnable = [b for b in runnable if b not in missing]
         if runnable:
             meta = meta or EmotionClassifier(path, backend=runnable[0]).meta

@@ -15,7 +15,14 @@ import onnxruntime as ort
 
 from edgefer.errors import BadArgumentError, EdgeferError, MissingFileError, first_line, require
 from edgefer.modelmeta import KEY, ModelMeta
-from edgefer.runtime.formats import BACKENDS, FORMATS, ModelFormat, model_format, own_format
+from edgefer.runtime.formats import (
+    BACKENDS,
+    FORMATS,
+    ModelFormat,
+    backends_for,
+    model_format,
+    own_format,
+)
 
 
 def model_files(path: Path) -> list[Path]:
@@ -137,7 +144,7 @@ class OpenCVEngine(Engine):
 
         self.meta, self.input_shape = described.meta, described.input_shape
         self.outputs = described.outputs
-        if self.meta.precision != "fp32":
+        if self.backend not in backends_for(FORMATS["onnx"], self.meta.precision):
             raise EdgeferError(f"{path}: the opencv backend runs fp32 models only; OpenCV's DNN "
                                "gives wrong results for int8 QDQ models: use ort-cpu")
         if threads:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import cv2
 import numpy as np
@@ -16,9 +16,11 @@ from edgefer.runtime.face_detector import FaceDetector, check_det_size, video_de
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.results import FrameResult
 from edgefer.runtime.run import RunSummary, run_loop
-from edgefer.runtime.serve import LiveServer
 from edgefer.runtime.sources import Frame, FrameSource, read_image, warn
 from edgefer.runtime.tracker import Tracker, check_smoothing
+
+if TYPE_CHECKING:
+    from edgefer.runtime.serve import LiveServer
 
 Source = str | Path | int | np.ndarray | Sequence[str | Path | np.ndarray]
 D = DETECT

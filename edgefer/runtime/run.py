@@ -11,17 +11,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 import cv2
 
 from edgefer.errors import EdgeferError
 from edgefer.runtime.records import CsvRecords, FaceRecord, JsonRecords, frame_records
 from edgefer.runtime.results import FrameResult
-from edgefer.runtime.serve import LiveServer
 from edgefer.runtime.summary import Tallies, TrackSummary, format_summary
 from edgefer.runtime.timeline import plot_timeline
 from edgefer.runtime.writer import FrameWriter
+
+if TYPE_CHECKING:
+    from edgefer.runtime.serve import LiveServer
 
 WINDOW = "edgefer"
 
@@ -53,8 +55,8 @@ class RunSummary:
     wall_s: float = 0.0
     interrupted: bool = False
     outputs: dict[str, Path] = field(default_factory=dict)
-    records: list[FaceRecord] = field(default_factory=list)
-    stride: int = 1
+    records: list[FaceRecord] = field(default_factory=list, init=False)
+    stride: int = field(default=1, init=False)
     _tallies: Tallies = field(init=False, repr=False)
     _span: list = field(init=False, repr=False)  # first and last timestamp, timed frames
 
@@ -144,6 +146,7 @@ class Pacer:
 
     STILL_S = 1.0
     SLIP_S = 0.1
+    JUMP_S = 1.0  # a longer wait is a jump in the file's timestamps: start the clock again
 
     def __init__(self) -> None:
         self.origin: tuple[float, float] | None = None  # (wall clock, frame time) at the start
@@ -157,7 +160,7 @@ class Pacer:
         ahead = -1.0 if self.origin is None or time_s < self.last else \
             self.origin[0] + time_s - self.origin[1] - now
         self.last = time_s
-        if ahead < -self.SLIP_S:
+        if ahead < -self.SLIP_S or ahead > self.JUMP_S:
             self.origin = (now, time_s)
         elif ahead > 0:
             time.sleep(ahead)

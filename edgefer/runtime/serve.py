@@ -25,7 +25,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import cv2
 
@@ -90,19 +90,20 @@ class Latest:
     def publish(self, result: FrameResult, fps: float | None, event: bytes) -> None:
         with self._cond:
             self.seq, self.result, self.fps, self.event = self.seq + 1, result, fps, event
+            self.ended = False  # a new run on the same server
             self._cond.notify_all()
 
-    def jpeg(self) -> bytes:
-        """The newest frame annotated, as JPEG (encoded once for every stream)."""
+    def jpeg(self) -> tuple[int, bytes]:
+        """(seq, JPEG) of the newest frame annotated, encoded once for every stream."""
         with self._cond:
             seq, result, fps = self.seq, self.result, self.fps
         with self._encoding:
-            if self._jpeg[0] != seq and result is not None:
+            if self._jpeg[0] < seq and result is not None:
                 ok, buf = cv2.imencode(".jpg", result.plot(fps),
                                        [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
                 if ok:
                     self._jpeg = (seq, buf.tobytes())
-            return self._jpeg[1]
+            return self._jpeg
 
     def end(self) -> None:
         with self._cond:
@@ -151,11 +152,16 @@ class LiveServer:
         self._thread.start()
 
     @property
+    def address(self) -> str:
+        """The page's address without the token: this machine's name where the server
+        listens on every interface."""
+        host = socket.gethostname() if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}/"
+
+    @property
     def url(self) -> str:
-        """The page's address (with the token where one is needed)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        query = f"/?token={self.token}" if self.token else "/"
-        return f"http://{host}:{self.port}{query}"
+        """The page's address with the token, where one is needed."""
+        return self.address + (f"?token={quote(self.token, safe='')}" if self.token else "")
 
     def publish(self, result: FrameResult, fps: float | None = None) -> None:
         """Offer a frame to every client (the run's FPS drawn on its image); the image is
@@ -201,6 +207,7 @@ class _QuietServer(ThreadingHTTPServer):
     """One daemon thread per client; a client that vanished mid-reply is not an error."""
 
     daemon_threads = True
+    block_on_close = False  # close() never waits on a client that stopped reading
 
     def handle_error(self, request: object, client_address: object) -> None:
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
@@ -216,12 +223,17 @@ def _handler(live: LiveServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "edgefer"
         sys_version = ""
+        timeout = 10  # a client that sends nothing or stops reading is dropped
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: the run prints its own progress."""
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
+            if not live.token and not is_loopback(_host_name(self.headers.get("Host", ""))):
+                # without a token only this machine's own names: no DNS rebinding
+                self._send(HTTPStatus.FORBIDDEN, b"forbidden host\n", "text/plain")
+                return
             if live.token and not self._authorized(url.query):
                 self._send(HTTPStatus.UNAUTHORIZED, b"token required\n", "text/plain",
                            {"WWW-Authenticate": "Bearer"})
@@ -279,7 +291,9 @@ def _handler(live: LiveServer) -> type[BaseHTTPRequestHandler]:
                 while not live._closing.is_set():
                     seq, event, ended = live.latest.wait(seen, timeout=1.0)
                     if seq > seen:
-                        self.wfile.write(part(live.latest.jpeg() if interval else event))
+                        if interval:  # the stream: the newest frame's JPEG
+                            seq, body = live.latest.jpeg()
+                        self.wfile.write(part(body if interval else event))
                         seen, quiet = seq, time.monotonic()
                         live._closing.wait(interval)
                     elif ended:
@@ -296,6 +310,13 @@ def _handler(live: LiveServer) -> type[BaseHTTPRequestHandler]:
                 live._count(-1)
                 live._slots.release()
     return Handler
+
+
+def _host_name(header: str) -> str:
+    """The host of a Host header: "[::1]:8080" -> "::1", "localhost:8080" -> "localhost"."""
+    if header.startswith("["):
+        return header[1:header.find("]")]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 def _mjpeg_part(jpeg: bytes) -> bytes:

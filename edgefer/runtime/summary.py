@@ -44,9 +44,10 @@ class TrackSummary:
 
 
 def frame_interval(records: Iterable[FaceRecord]) -> float | None:
-    """The median time between consecutive frames, None without timestamps."""
-    times = sorted({r.time_s for r in records if r.time_s is not None})
-    return float(np.median(np.diff(times))) if len(times) > 1 else None
+    """The mean time between frames (first to last over the frames between), None without
+    timestamps; a live run's `RunSummary` counts it the same way."""
+    times = {r.time_s for r in records if r.time_s is not None}
+    return (max(times) - min(times)) / (len(times) - 1) if len(times) > 1 else None
 
 
 class Tallies:
