@@ -58,19 +58,15 @@ class RunSummary:
     records: list[FaceRecord] = field(default_factory=list, init=False)
     stride: int = field(default=1, init=False)
     _tallies: Tallies = field(init=False, repr=False)
-    _span: list = field(init=False, repr=False)  # first and last timestamp, timed frames
 
     def __post_init__(self) -> None:
-        self._tallies, self._span = Tallies(self.labels), [None, None, 0]
+        self._tallies = Tallies(self.labels)
 
     def add(self, result: FrameResult) -> None:
         """Count a frame's faces, and keep its records if the timeline sample takes it."""
         rows = frame_records(result)
         for r in rows:
             self._tallies.add(r)
-        if result.time_s is not None:
-            first = result.time_s if self._span[0] is None else self._span[0]
-            self._span = [first, result.time_s, self._span[2] + 1]
         if result.index % self.stride == 0:
             self.records.extend(rows)
         if len(self.records) > MAX_RECORDS:
@@ -85,8 +81,7 @@ class RunSummary:
     @property
     def tracks(self) -> list[TrackSummary]:
         """Per-track dwell time and emotion shares, the longest-seen first."""
-        first, last, timed = self._span
-        return self._tallies.summaries((last - first) / (timed - 1) if timed > 1 else 0.0)
+        return self._tallies.summaries()
 
     def format(self) -> str:
         """The per-track table as plain text."""

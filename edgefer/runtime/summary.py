@@ -43,48 +43,74 @@ class TrackSummary:
                 "mean": {k: round(v, 4) for k, v in self.mean.items()}}
 
 
-def frame_interval(records: Iterable[FaceRecord]) -> float | None:
-    """The mean time between frames (first to last over the frames between), None without
-    timestamps; a live run's `RunSummary` counts it the same way."""
-    times = {r.time_s for r in records if r.time_s is not None}
-    return (max(times) - min(times)) / (len(times) - 1) if len(times) > 1 else None
+@dataclass
+class _Track:
+    frames: int
+    first_s: float | None
+    last_s: float | None
+    top: np.ndarray  # frames with each emotion on top
+    sums: np.ndarray  # summed probabilities
 
 
 class Tallies:
-    """Per-track running counts of a run's records: what `summarize` reports, in memory that
-    grows with the number of tracks, not of frames (a camera may run for days)."""
+    """Running counts of a run's records, per track and over the frames' timestamps: what
+    `summarize` reports, in memory that grows with the number of tracks, not of frames (a
+    camera may run for days). Records come a frame at a time, as a run or its CSV gives them."""
 
     def __init__(self, labels: list[str]) -> None:
         self.labels = labels
-        self.tracks: dict[int | None, list] = {}  # frames, first_s, last_s, top counts, sums
+        self.tracks: dict[int | None, _Track] = {}
+        self.first_s: float | None = None
+        self.last_s: float | None = None
+        self.timed = 0  # frames with a timestamp
+        self._frame: int | None = None
+
+    @classmethod
+    def of(cls, records: Iterable[FaceRecord], labels: list[str]) -> Tallies:
+        tallies = cls(labels)
+        for r in records:
+            tallies.add(r)
+        return tallies
 
     def add(self, r: FaceRecord) -> None:
+        if r.frame != self._frame and r.time_s is not None:  # a frame's first record
+            self.first_s = r.time_s if self.first_s is None else min(self.first_s, r.time_s)
+            self.last_s = r.time_s if self.last_s is None else max(self.last_s, r.time_s)
+            self.timed += 1
+        self._frame = r.frame
         if r.emotion is None:
             return
-        t = self.tracks.setdefault(r.track_id, [0, None, None, np.zeros(len(self.labels)),
-                                                np.zeros(len(self.labels))])
-        t[0] += 1
+        n = len(self.labels)
+        t = self.tracks.setdefault(r.track_id, _Track(0, None, None, np.zeros(n), np.zeros(n)))
+        t.frames += 1
         if r.time_s is not None:
-            t[1] = r.time_s if t[1] is None else min(t[1], r.time_s)
-            t[2] = r.time_s if t[2] is None else max(t[2], r.time_s)
-        t[3][self.labels.index(r.emotion)] += 1
-        t[4] += r.probs
+            t.first_s = r.time_s if t.first_s is None else min(t.first_s, r.time_s)
+            t.last_s = r.time_s if t.last_s is None else max(t.last_s, r.time_s)
+        t.top[self.labels.index(r.emotion)] += 1
+        t.sums += r.probs
 
-    def summaries(self, step: float) -> list[TrackSummary]:
-        """One TrackSummary per track, the longest-seen first; `step` is one frame's time."""
-        out = [TrackSummary(tid, n, first, last, None if first is None else last - first + step,
-                            {k: float(c / n) for k, c in zip(self.labels, top, strict=True)},
-                            {k: float(s / n) for k, s in zip(self.labels, sums, strict=True)})
-               for tid, (n, first, last, top, sums) in self.tracks.items()]
+    @property
+    def frame_interval(self) -> float | None:
+        """The mean time between frames (first to last over the frames between), None
+        without timestamps."""
+        return (self.last_s - self.first_s) / (self.timed - 1) if self.timed > 1 else None
+
+    def summaries(self) -> list[TrackSummary]:
+        """One TrackSummary per track, the longest-seen first."""
+        step = self.frame_interval or 0.0
+        out = [TrackSummary(tid, t.frames, t.first_s, t.last_s,
+                            None if t.first_s is None else t.last_s - t.first_s + step,
+                            {k: float(c / t.frames) for k, c in zip(self.labels, t.top,
+                                                                    strict=True)},
+                            {k: float(v / t.frames) for k, v in zip(self.labels, t.sums,
+                                                                    strict=True)})
+               for tid, t in self.tracks.items()]
         return sorted(out, key=lambda t: (-t.frames, -1 if t.track_id is None else t.track_id))
 
 
 def summarize(records: list[FaceRecord], labels: list[str]) -> list[TrackSummary]:
     """One TrackSummary per track, the longest-seen first."""
-    tallies = Tallies(labels)
-    for r in records:
-        tallies.add(r)
-    return tallies.summaries(frame_interval(records) or 0.0)
+    return Tallies.of(records, labels).summaries()
 
 
 def format_summary(tracks: list[TrackSummary], labels: list[str], frames: int) -> str:

@@ -14,7 +14,7 @@ from edgefer.atomic import atomic_write
 from edgefer.errors import EdgeferError
 from edgefer.runtime.records import FaceRecord
 from edgefer.runtime.results import COLOURS
-from edgefer.runtime.summary import frame_interval, summarize
+from edgefer.runtime.summary import Tallies
 
 WIDTH, PANEL, LEFT, RIGHT, TOP, BOTTOM = 1100, 150, 56, 120, 30, 40
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -33,7 +33,8 @@ def plot_timeline(records: list[FaceRecord], labels: list[str], path: str | Path
     """Write a PNG of the `max_tracks` longest-seen tracks' probabilities over time (over
     frame index where the records have no timestamps)."""
     path = Path(path)
-    tracks = summarize(records, labels)[:max_tracks]  # the longest seen, in order of arrival
+    tallies = Tallies.of(records, labels)
+    tracks = tallies.summaries()[:max_tracks]  # the longest seen, in order of arrival
     tracks.sort(key=lambda t: (t.first_s or 0.0, t.track_id or 0))
     if not tracks:
         raise EdgeferError("no face in the records: nothing to plot")
@@ -44,7 +45,7 @@ def plot_timeline(records: list[FaceRecord], labels: list[str], path: str | Path
 
     xs = [x_of(r) for r in records]
     x0, x1 = min(xs), max(max(xs), min(xs) + 1e-3)
-    gap = 2.5 * ((frame_interval(records) if timed else 1.0) or 1.0)
+    gap = 2.5 * ((tallies.frame_interval if timed else 1.0) or 1.0)
     height = TOP + PANEL * len(tracks) + BOTTOM
     img = np.full((height, WIDTH, 3), 255, np.uint8)
     plot_w = WIDTH - LEFT - RIGHT
