@@ -1,6 +1,7 @@
 """Video recall: per-face recall by face size, frames per second and track id switches on
 seeded videos of FER2013 test faces moving over real photos, for the video defaults against
-detecting every frame at 320 px (the former video path) and its every-5th-frame default.
+the former video path (every frame's whole image detected at 320 px and classified), and
+the candidates the defaults were chosen from (--settings).
 
 Videos: --videos seeds (other faces, places, speeds and background) for each face size and
 face count that fits a frame size (faces move 1-3 px a frame in their own cells), 30 FPS
@@ -12,28 +13,52 @@ setting runs every video --repeats times, the settings taking turns; FPS is the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from edgefer.bench import harness
 from edgefer.bench.recall import BACKGROUNDS, background_photos
-from edgefer.bench.video_recall import VideoScore, score_video
+from edgefer.bench.video_recall import Run, VideoScore, every_frame, score_video
 from edgefer.bench.videos import TruthVideo, grid, moving_faces
 from edgefer.data import FaceSet, load_faces
+from edgefer.runtime import regions
 from edgefer.runtime.recognizer import Recognizer
 
-# what each setting passes to Recognizer (and --threads): the former video path
-# (320 px, no coasting) detecting every frame and every 5th frame, today's defaults, and
-# the candidates the defaults were chosen from (--settings to run them)
-OLD = {"det_size": 320, "min_face": 24, "keep": 0}
+REFERENCE = "every frame @320"  # edgefer.bench.video_recall.every_frame
+# what each setting passes to Recognizer, or (upper case) sets in edgefer.runtime.regions
 SETTINGS = {
-    "every frame @320": {**OLD, "detect_every": 1},
-    "every 5th @320": {**OLD, "detect_every": 5},
+    REFERENCE: {},
     "default": {},
-    **{f"@{d} keep {k} every {n}": {"det_size": d, "keep": k, "detect_every": n}
-       for d in (640, 864, 1280) for k in (0, 2) for n in (5, 8)},
+    "search every 8": {"search_every": 8},
+    "detect every 6": {"detect_every": 6},
+    "cells 192, region 1.5": {"CELL": 192, "REGION": 1.5},
+    "cells 256": {"CELL": 256},
+    "refind at the threshold": {"REFIND": 1.0},
 }
-DEFAULT_SETTINGS = ["every frame @320", "every 5th @320", "default"]
+DEFAULT_SETTINGS = [REFERENCE, "default"]
+
+
+@contextlib.contextmanager
+def geometry(setting: str) -> Iterator[None]:
+    """The regions' constants `setting` changes, for the duration."""
+    changes = {k: v for k, v in SETTINGS[setting].items() if k.isupper()}
+    saved = {k: getattr(regions, k) for k in changes}
+    for k, v in changes.items():
+        setattr(regions, k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(regions, k, v)
+
+
+def runner(setting: str, args: argparse.Namespace) -> Run:
+    """What `score_video` runs for `setting`."""
+    kwargs = {k: v for k, v in SETTINGS[setting].items() if not k.isupper()}
+    recognizer = Recognizer(detector=args.detector, threads=args.threads, **kwargs)
+    return every_frame(recognizer) if setting == REFERENCE else recognizer.stream
 
 
 def frame_size(text: str) -> tuple[int, int]:
@@ -77,8 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--settings", nargs="+", default=DEFAULT_SETTINGS, choices=list(SETTINGS))
     args = ap.parse(argv)
     test = load_faces(args.data).split("test")
-    recognizers = {s: Recognizer(detector=args.detector, threads=args.threads, **SETTINGS[s])
-                   for s in args.settings}
+    runs = {s: runner(s, args) for s in args.settings}
     scores: list[VideoScore] = []
     with tempfile.TemporaryDirectory() as tmp:
         vids = videos(test, args, Path(tmp))
@@ -89,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
                                   video.face_side) for s in args.settings}
             for _ in range(args.repeats):
                 for s in args.settings:
-                    score_video(recognizers[s], video, mine[s])
+                    with geometry(s):
+                        score_video(runs[s], video, mine[s])
             scores.extend(mine.values())
             print(" | ".join(f"{video.path.stem} {s}: recall {v.recall:.3f} {v.fps:.0f} FPS"
                              for s, v in mine.items()), flush=True)

@@ -343,16 +343,18 @@ def detect(
              "the size that finds it: smaller means slower).")] = D.min_face,
     score: Annotated[float, typer.Option(help="Face detection score threshold.")] = D.score,
     det_size: Annotated[int | None, typer.Option(
-        help="Longer side frames are scaled to (down or up) for one face detection pass "
-             "(default: images on a pyramid of sizes that finds faces from 64 px to the "
-             "whole image; video and cameras at the size that puts a --min-face face at "
+        help="Longer side frames are scaled to (down or up) for one whole-frame face "
+             "detection pass (default: images on a pyramid of sizes that finds faces from 64 "
+             "px to the whole image; video and cameras: the first frame on the pyramid from "
+             "--min-face up, later searches at the size that puts a --min-face face at "
              f"{VIDEO_FACE_PX} px in the detector's input).")] = D.det_size,
     margin: Annotated[float, typer.Option(
         help="Crop margin around the face box, a share of its side (chosen on val).")]
         = D.margin,
     align: Annotated[bool, typer.Option(help="Rotate crops so the eyes are level.")] = D.align,
     smoothing: Annotated[float, typer.Option(
-        help="Video: weight of a face's previous probabilities (0 = none).")] = D.smoothing,
+        help="Video: weight of a face's previous probabilities at each classification "
+             "(0 = none).")] = D.smoothing,
     as_json: Annotated[bool, typer.Option(
         "--json", help="One JSON line per frame on stdout (schema: edgefer.runtime.records).")]
         = False,
@@ -387,9 +389,13 @@ def detect(
         = D.reconnect,
     flip_tta: FlipOpt = D.flip_tta,
     detect_every: Annotated[int, typer.Option(
-        metavar="N", help="Video and cameras: run the face detector on every Nth frame, "
-                          "tracked boxes carried forward in between (1 = every frame). Still "
+        metavar="N", help="Video and cameras: detect and classify on every Nth frame, "
+                          "tracked faces carried forward in between (1 = every frame). Still "
                           "images are always detected.")] = D.detect_every,
+    search_every: Annotated[int, typer.Option(
+        metavar="N", help="Video and cameras: search the whole frame for new faces on every "
+                          "Nth detection frame (1 = each); the others look only where tracked "
+                          "faces are expected, upscaled.")] = D.search_every,
     keep: Annotated[int, typer.Option(
         metavar="N", help="Video: a face tracked through two or more detections is still "
                           "reported when up to N detections in a row miss it (0 = off).")]
@@ -411,7 +417,7 @@ def detect(
     recognizer = Recognizer(model, detector, backend=backend, threads=threads,
                             det_size=det_size, min_face=min_face, score=score, margin=margin,
                             align=align, smoothing=smoothing, flip_tta=flip_tta,
-                            detect_every=detect_every, keep=keep,
+                            detect_every=detect_every, keep=keep, search_every=search_every,
                             detector_engine=detector_engine)
     live = None if serve is None else LiveServer(serve, token, info={
         "model": str(recognizer.classifier.path), "backend": recognizer.classifier.backend})

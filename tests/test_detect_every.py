@@ -11,7 +11,6 @@ from edgefer import EdgeferError, Recognizer
 from edgefer.bench.videos import write_video
 from edgefer.runtime.defaults import DETECT
 from edgefer.runtime.face_detector import video_det_size
-from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.tracker import Tracker
 
 FRAMES = 16
@@ -39,7 +38,8 @@ def every_frame(yunet):
 
 
 def boxes(results) -> list[list[tuple[int, int, int, int]]]:
-    return [[f.box for f in sorted(r.faces, key=lambda f: f.track_id)] for r in results]
+    """Each frame's boxes, left to right (the two faces never cross)."""
+    return [sorted(f.box for f in r.faces) for r in results]
 
 
 def test_tracker_carries_boxes_at_constant_velocity():
@@ -49,10 +49,9 @@ def test_tracker_carries_boxes_at_constant_velocity():
         if t % 3 == 0:
             tracker.update([face_result(truth, {"a": 0.9, "b": 0.1})])
         else:
-            carried = tracker.carry(640, 480)
+            carried = tracker.step(640, 480)
             expected = truth if t > 3 else (100, 200, 80, 90)  # no velocity before 2 detections
-            assert carried[0].box == expected
-            tracker.update([face_result(carried[0].box, {"a": 0.9, "b": 0.1})], list(carried))
+            assert [f.box for f in carried] == [expected]
 
 
 def test_carried_boxes_follow_moving_faces_with_stable_ids(yunet, clip, every_frame):
@@ -61,7 +60,7 @@ def test_carried_boxes_follow_moving_faces_with_stable_ids(yunet, clip, every_fr
     assert [len(r.faces) for r in carried] == [2] * FRAMES
     assert {tuple(sorted(f.track_id for f in r.faces)) for r in carried} == {(0, 1)}
     left = [min(r.faces, key=lambda f: f.box[0]).track_id for r in carried]
-    assert left == [0] * FRAMES  # ids hold across the frames in between detections
+    assert left == left[:1] * FRAMES  # ids hold across the frames in between detections
     # the true path: the known velocities through the per-frame detections' mean offset
     t = np.arange(FRAMES)[:, None, None]
     step = t * np.array([VELOCITY, (-2, 0)])
@@ -72,15 +71,25 @@ def test_carried_boxes_follow_moving_faces_with_stable_ids(yunet, clip, every_fr
     assert error[4] <= 8, error  # under 5% of the 190 px face
 
 
-def test_detect_every_1_is_detection_on_every_frame(yunet, clip, every_frame):
-    pipeline = EmotionPipeline(every_frame.classifier, every_frame.detector)
-    tracker = Tracker(every_frame.labels)
-    det_size = video_det_size(640, 480, DETECT.min_face)
-    expected = [tracker.update(pipeline(r.image, det_size=det_size).faces)
-                for r in every_frame(clip)]
-    got = [r.faces for r in every_frame(clip)]
-    assert [[f.to_json() for f in faces] for faces in got] == \
-        [[f.to_json() for f in faces] for faces in expected]
+def test_video_rounds_search_the_pyramid_first_then_every_search_every_th_round(
+        yunet, clip, monkeypatch):
+    from edgefer.runtime.face_detector import FaceDetector, pyramid
+
+    calls = []
+    detect = FaceDetector.detect
+
+    def spy(self, frame, sizes, around=()):
+        calls.append((tuple(sizes), len(around)))
+        return detect(self, frame, sizes, around)
+
+    monkeypatch.setattr(FaceDetector, "detect", spy)
+    results = list(Recognizer(detector=yunet, detect_every=2, search_every=3)(clip))
+    assert len(calls) == FRAMES // 2  # one detection round every 2nd frame
+    search = video_det_size(640, 480, DETECT.min_face)
+    assert calls == [(pyramid(480, 640, 2.0), 0), ((), 2), ((), 2), ((search,), 2),
+                     ((), 2), ((), 2), ((search,), 2), ((), 2)]  # the 2 faces looked for
+    assert all(len(r.faces) == 2 for r in results)
+    assert all(r.time_ms["classify"] == 0 for r in results[1::2])  # emotions carried
 
 
 def test_still_images_ignore_detect_every(yunet, photo, every_frame):
@@ -88,6 +97,8 @@ def test_still_images_ignore_detect_every(yunet, photo, every_frame):
     sparse = Recognizer(detector=yunet, detect_every=3)(images)
     assert [[f.to_json() for f in r.faces] for r in sparse] == \
         [[f.to_json() for f in r.faces] for r in every_frame(images)]
+    with pytest.raises(EdgeferError, match="search_every must be at least 1"):
+        Recognizer(search_every=0)
     assert all(len(r.faces) == 1 for r in sparse)
 
 

@@ -1,6 +1,7 @@
 """The IoU tracker: stable ids under jitter, new ids for new faces, smoothed labels."""
 
 import numpy as np
+import pytest
 from helpers import face_result
 
 from edgefer.runtime.tracker import Tracker, iou
@@ -50,21 +51,17 @@ def test_lost_tracks_expire():
 def test_an_established_track_coasts_through_keep_missed_detections():
     tracker = Tracker(LABELS, keep=2)
     tracker.update([face(100, 100, 0.9)])
-    assert tracker.coasting(640, 480) == {}  # nothing missed yet
+    assert tracker.coast(640, 480) == []  # nothing missed yet
     tracker.update([face(110, 100, 0.9)])  # found twice: established, moving 10 px a frame
     boxes = []
     for _ in range(3):
         tracker.update([])  # a detection round that misses it
-        coast = tracker.coasting(640, 480)
-        if coast:
-            boxes.append(coast[0].box)
-            kept = [face(*coast[0].box[:2], 0.9)]
-            tracker.update(kept, [0], same_frame=True)
-    assert boxes == [(120, 100, 100, 100), (130, 100, 100, 100)]  # kept twice, moved on
+        boxes += [(f.track_id, f.box, f.emotion) for f in tracker.coast(640, 480)]
+    assert boxes == [(0, (120, 100, 100, 100), "a"), (0, (130, 100, 100, 100), "a")]
     once = Tracker(LABELS, keep=2)
     once.update([face(100, 100, 0.9)])
     once.update([])
-    assert once.coasting(640, 480) == {}  # a face seen once may be a false detection
+    assert once.coast(640, 480) == []  # a face seen once may be a false detection
 
 
 def test_coasting_is_off_with_keep_0():
@@ -72,4 +69,31 @@ def test_coasting_is_off_with_keep_0():
     tracker.update([face(100, 100, 0.9)])
     tracker.update([face(100, 100, 0.9)])
     tracker.update([])
-    assert tracker.coasting(640, 480) == {}
+    assert tracker.coast(640, 480) == []
+
+
+def test_step_moves_tracks_on_with_their_emotions_until_they_leave_the_frame():
+    tracker = Tracker(LABELS, smoothing=0.5)
+    tracker.update([face(100, 100, 0.9)])
+    tracker.update([face(100, 100, 0.3)])  # smoothed: a 0.6
+    tracker.update([face(400, 100, 0.9)])  # a second face; the first missed (not reported)
+    assert [f.track_id for f in tracker.step(640, 480)] == [1]
+    moving = Tracker(LABELS)
+    moving.update([face(500, 10, 0.9)])
+    moving.update([face(530, 10, 0.9)])  # 30 px a frame to the right
+    stepped = moving.step(640, 480)
+    assert [(f.track_id, f.box, f.emotion) for f in stepped] == [(0, (560, 10, 80, 100), "a")]
+    assert stepped[0].probs == pytest.approx({"a": 0.9, "b": 0.1})  # not classified again
+    assert [len(moving.step(640, 480)) for _ in range(4)] == [1, 1, 0, 0]  # out at 650 px
+
+
+def test_expected_boxes_follow_tracks_until_keep_rounds_missed():
+    tracker = Tracker(LABELS, keep=1)
+    tracker.update([face(100, 100, 0.9)])
+    tracker.update([face(110, 100, 0.9)])
+    assert tracker.expected(640, 480) == [(120, 100, 100, 100)]  # the next frame's box
+    tracker.update([])
+    assert tracker.expected(640, 480) == [(130, 100, 100, 100)]  # missed once: still looked for
+    tracker.update([])
+    assert tracker.expected(640, 480) == []
+

@@ -12,7 +12,7 @@ class DetectDefaults:
 
     backend: str = "auto"  # the model format's runtime
     threads: int | None = None  # all cores
-    # smallest face side to find and report, in frame pixels: video is detected at the size
+    # smallest face side to find and report, in frame pixels: video is searched at the size
     # that puts a face this small at VIDEO_FACE_PX in the detector's input
     min_face: int = 48
     score: float = 0.6  # face detection score threshold
@@ -21,26 +21,35 @@ class DetectDefaults:
     align: bool = True  # rotate crops so the eyes are level
     smoothing: float = 0.6  # video: weight of a track's previous probabilities
     flip_tta: bool = False
-    # Video and cameras run the detector on every `detect_every`-th frame, tracked boxes
-    # carried forward in between: the largest N of 1, 2, 3, 5 keeping box IoU >= 0.8 and
-    # label agreement >= 95% against detecting every frame on benchmarks/detect_every.py's
-    # real-photo videos, for 1.8-2.1x the frames per second.
+    # Video and cameras run the detector and the classifier on every `detect_every`-th
+    # frame, tracked boxes carried forward in between. On benchmarks/detect_every.py's
+    # real-photo videos N = 5 keeps box IoU 0.83-0.94 and label agreement 91-100% against
+    # N = 1 for 2.6-3.8x its frames per second (the 95% agreement rule alone would pick 3,
+    # 2.3-2.7x); kept at 5 for the frame rate small-face recall needs: 6 kept 0.93 of 64 px
+    # faces instead of 1.00 (benchmarks/video_recall_candidates.md).
     detect_every: int = 5
     # video: detection rounds a tracked face (found in two or more) may be missed in a row
     # and still be reported at its moved-on box
     keep: int = 2
+    # video: detection rounds per whole-frame search for new faces (the rounds between look
+    # only where tracked faces are expected, see runtime/regions.py); 8 kept 0.91 of 64 px
+    # faces instead of 1.00 (benchmarks/video_recall_candidates.md)
+    search_every: int = 4
     detector_engine: str = "ort"  # YuNet through onnxruntime; "opencv" gives the same faces
     reconnect: int = 0  # camera/stream: times to reopen a source that stops sending frames
 
 
 DETECT = DetectDefaults()
-# Video and cameras are detected in one pass per detection frame (still images on the
+# Video and cameras search for new faces in one whole-frame pass (still images on the
 # detector's pyramid; see face_detector.pyramid), at the longer side that puts a face of
 # `min_face` pixels at VIDEO_FACE_PX in YuNet's input, within [VIDEO_DET_MIN, VIDEO_DET_MAX]:
-# 640 for a 640x480 camera at the default min_face. Chosen with benchmarks/video_recall.py
-# from 640, 864 (VIDEO_FACE_PX 64) and 1280: 864 finds more 48-64 px faces at about 0.7x
-# the frames per second (benchmarks/video_recall.md).
+# 640 for a 640x480 camera at the default min_face; tracked faces are looked for again in
+# upscaled regions (runtime/regions.py), where YuNet finds them best.
 VIDEO_FACE_PX = 48
+# A video's first detection round searches the pyramid that puts a face of `min_face` pixels
+# at SEARCH_FACE_PX in YuNet's input (2x a 640x480 frame at the default min_face), so every
+# face there from the start is tracked from the first frame.
+SEARCH_FACE_PX = 96
 VIDEO_DET_MIN, VIDEO_DET_MAX = 320, 1280
 # `--serve`'s address: the loopback, so nothing is reachable from elsewhere without a token
 SERVE_ADDRESS = "127.0.0.1:8080"

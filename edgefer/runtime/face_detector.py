@@ -7,6 +7,7 @@ device needs no network: `--detector PATH` / `$EDGEFER_DETECTOR` only override i
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import cv2
 import numpy as np
 
 from edgefer.errors import BadArgumentError, EdgeferError, MissingFileError
+from edgefer.runtime import regions
 from edgefer.runtime.assets import YUNET
 from edgefer.runtime.defaults import DETECT, VIDEO_DET_MAX, VIDEO_DET_MIN, VIDEO_FACE_PX
 from edgefer.runtime.yunet import OrtYuNet, suppress
@@ -54,13 +56,15 @@ class OpenCVYuNet:
         except cv2.error as e:
             raise EdgeferError(f"{path}: not a YuNet face detector model "
                                f"({str(e).strip().splitlines()[-1][:120]})") from None
-        self._size = (320, 320)
+        self._size, self.score_threshold = (320, 320), score_threshold
 
-    def __call__(self, image: np.ndarray) -> np.ndarray:
+    def __call__(self, image: np.ndarray, score_threshold: float | None = None) -> np.ndarray:
+        """Faces scoring at least `score_threshold` (default: the detector's)."""
         size = (image.shape[1], image.shape[0])
         if size != self._size:
             self._net.setInputSize(size)
             self._size = size
+        self._net.setScoreThreshold(score_threshold or self.score_threshold)
         rows = self._net.detect(image)[1]
         return np.zeros((0, 15), np.float32) if rows is None else rows
 
@@ -80,11 +84,12 @@ PYRAMID_STEP = 3.0
 BAND_TOP = 384
 
 
-def pyramid(height: int, width: int) -> tuple[int, ...]:
+def pyramid(height: int, width: int, upscale: float = PYRAMID_UPSCALE) -> tuple[int, ...]:
     """Detection sizes (longer side, largest first) that put every face size of a
-    `height` x `width` image from about 64 px up to the whole image in YuNet's band."""
+    `height` x `width` image from about 128 / `upscale` px (64 px by default) up to the
+    whole image in YuNet's band."""
     long_side, short_side = max(height, width), min(height, width)
-    sizes = [max(32, min(round(PYRAMID_UPSCALE * long_side), PYRAMID_CAP))]
+    sizes = [max(32, min(round(upscale * long_side), PYRAMID_CAP))]
     while sizes[-1] * short_side / long_side > BAND_TOP and sizes[-1] / PYRAMID_STEP >= 32:
         sizes.append(round(sizes[-1] / PYRAMID_STEP))
     return tuple(sizes)
@@ -117,23 +122,31 @@ class FaceDetector:
             raise BadArgumentError(f"min face size must be at least 1 pixel, not {min_face}")
         check_det_size(det_size)
         self.min_face, self.det_size, self.engine = min_face, det_size, engine
-        self._merge = (score_threshold, nms_threshold, top_k)
+        self.score_threshold, self._nms = score_threshold, (nms_threshold, top_k)
         self._detect = ENGINES[engine](self.path, score_threshold, nms_threshold, top_k, threads)
 
     def __call__(self, frame: np.ndarray, det_size: int | None = None) -> list[Face]:
         """Faces in a BGR frame, best first, detected at `det_size` (default: the
         detector's own; None for both: the frame's pyramid)."""
-        h, w = frame.shape[:2]
         det_size = self.det_size if det_size is None else det_size
         check_det_size(det_size)
-        sizes = (det_size,) if det_size else pyramid(h, w)
-        levels = []
+        return self.detect(frame, (det_size,) if det_size else pyramid(*frame.shape[:2]))
+
+    def detect(self, frame: np.ndarray, sizes: Sequence[int],
+               around: Sequence[tuple[int, int, int, int]] = ()) -> list[Face]:
+        """Faces in a BGR frame, best first: the whole frame scaled to each of `sizes`
+        (longer sides), and the region around each box of `around` (where a tracked face
+        is expected, see `regions`), merged."""
+        h, w = frame.shape[:2]
+        refind = self.score_threshold * regions.REFIND
+        levels = [regions.detect_regions(frame, around,
+                                         lambda image: self._detect(image, refind))]
         for size in sizes:
             scaled, scale = rescale(frame, size)
             rows = self._detect(scaled).copy()
             rows[:, :14] /= scale
             levels.append(rows)
-        rows = levels[0] if len(levels) == 1 else suppress(np.concatenate(levels), *self._merge)
+        rows = suppress(np.concatenate(levels), 0.0, *self._nms)
         faces = []
         for r in rows:
             x0, y0 = max(0, round(r[0])), max(0, round(r[1]))

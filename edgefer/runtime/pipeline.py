@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -28,22 +29,24 @@ class EmotionPipeline:
         if self.detector is None:
             h, w = frame.shape[:2]
             faces = [Face((0, 0, w, h), np.zeros((5, 2), np.float32), 1.0)]
-            crops = [frame]
         else:
             faces = self.detector(frame, det_size)
-            crops = [face_crop(frame, f, self.margin, self.align) for f in faces]
-        return self._classify(frame, faces, crops, source, index, t0)
+        return self._classify(frame, faces, source, index, t0)
 
-    def classify(self, frame: np.ndarray, faces: list[Face], source: str = "",
-                 index: int = 0) -> FrameResult:
-        """Emotions of the given faces of one frame (e.g. boxes a tracker carried forward),
-        without detecting: the "detect" time is only the cropping."""
+    def detect(self, frame: np.ndarray, sizes: Sequence[int],
+               around: Sequence[tuple[int, int, int, int]] = (), source: str = "",
+               index: int = 0) -> FrameResult:
+        """Faces and emotions of one video frame, found on the whole frame at each of `sizes`
+        and around the boxes where tracked faces are expected (`FaceDetector.detect`)."""
         t0 = time.perf_counter()
-        crops = [face_crop(frame, f, self.margin, self.align) for f in faces]
-        return self._classify(frame, faces, crops, source, index, t0)
+        faces = self.detector.detect(frame, sizes, around)
+        return self._classify(frame, faces, source, index, t0)
 
-    def _classify(self, frame: np.ndarray, faces: list[Face], crops: list[np.ndarray],
-                  source: str, index: int, t0: float) -> FrameResult:
+    def _classify(self, frame: np.ndarray, faces: list[Face], source: str, index: int,
+                  t0: float) -> FrameResult:
+        """Emotions of the given faces of one frame; the "detect" time counts from `t0`."""
+        crops = [face_crop(frame, f, self.margin, self.align) if self.detector else frame
+                 for f in faces]
         t1 = time.perf_counter()
         predictions = self.classifier.predict_batch(crops)
         t2 = time.perf_counter()

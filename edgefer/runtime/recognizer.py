@@ -11,8 +11,8 @@ import numpy as np
 
 from edgefer.errors import BadArgumentError
 from edgefer.runtime.classifier import EmotionClassifier, is_one_image
-from edgefer.runtime.defaults import DETECT
-from edgefer.runtime.face_detector import FaceDetector, check_det_size, video_det_size
+from edgefer.runtime.defaults import DETECT, SEARCH_FACE_PX
+from edgefer.runtime.face_detector import FaceDetector, check_det_size, pyramid, video_det_size
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.results import FrameResult
 from edgefer.runtime.run import RunSummary, run_loop
@@ -36,11 +36,13 @@ class Recognizer:
     scaled to for one detection pass (default: still images on a pyramid of sizes; video and
     cameras at the size that puts a face of `min_face` pixels in the detector's band, see
     `face_detector.video_det_size`); on video, `smoothing` weights a tracked face's
-    previous probabilities against the new ones, and the detector runs on every
-    `detect_every`-th frame, tracked boxes moving on at their own velocity in between (still
-    images are always detected), and a face tracked through two or more detections is still
-    reported when up to `keep` detections in a row miss it. `detector_engine` runs YuNet
-    through onnxruntime ("ort") or OpenCV ("opencv").
+    previous probabilities against the new ones. Video is detected and classified on every
+    `detect_every`-th frame, tracked faces moving on at their own velocity in between (still
+    images are always detected): the first such frame on the pyramid from `min_face` up,
+    then every `search_every`-th one on the whole frame for new faces, and each one in the
+    regions where tracked faces are expected, upscaled (`runtime.regions`); a face tracked
+    through two or more detections is still reported when up to `keep` detections in a row
+    miss it. `detector_engine` runs YuNet through onnxruntime ("ort") or OpenCV ("opencv").
 
         r = Recognizer()
         for face in r("photo.jpg")[0].faces:
@@ -55,15 +57,17 @@ class Recognizer:
                  score: float = D.score, margin: float = D.margin, align: bool = D.align,
                  smoothing: float = D.smoothing, flip_tta: bool = D.flip_tta,
                  detect_every: int = D.detect_every, keep: int = D.keep,
+                 search_every: int = D.search_every,
                  detector_engine: str = D.detector_engine) -> None:
         check_smoothing(smoothing)  # before anything loads
         check_det_size(det_size)
-        if detect_every < 1:
-            raise BadArgumentError(f"detect_every must be at least 1, not {detect_every}")
+        for name, value in (("detect_every", detect_every), ("search_every", search_every)):
+            if value < 1:
+                raise BadArgumentError(f"{name} must be at least 1, not {value}")
         if keep < 0:
             raise BadArgumentError(f"keep must be at least 0, not {keep}")
         self.smoothing, self.det_size, self.detect_every = smoothing, det_size, detect_every
-        self.min_face, self.keep = min_face, keep
+        self.min_face, self.keep, self.search_every = min_face, keep, search_every
         self.classifier = EmotionClassifier(model, backend=backend, threads=threads,
                                             flip_tta=flip_tta)
         if threads:
@@ -161,36 +165,57 @@ class Recognizer:
 
     def _results(self, frames: FrameSource | MemoryFrames,
                  max_frames: int | None) -> Iterator[FrameResult]:
-        tracker = Tracker(self.labels, self.smoothing, keep=self.keep) \
-            if frames.is_video else None
-        det_size = self.det_size
-        every = self.detect_every if frames.is_video and self.detector is not None else 1
+        if not frames.is_video or self.detector is None:
+            tracker = Tracker(self.labels, self.smoothing) if frames.is_video else None
+            for i, frame in self._frames(frames, max_frames):
+                result = self.pipeline(frame.image, frame.name, i, self.det_size)
+                if tracker is not None:
+                    tracker.update(result.faces)
+                yield _timed(result, frame)
+            return
+        tracker = Tracker(self.labels, self.smoothing, keep=self.keep)
+        for i, frame in self._frames(frames, max_frames):
+            h, w = frame.image.shape[:2]
+            if i % self.detect_every:  # tracked faces moved on, emotions as they are
+                result = FrameResult(frame.image, tracker.step(w, h), self.labels, frame.name,
+                                     i, {"detect": 0.0, "classify": 0.0})
+            else:
+                sizes = self._search(i // self.detect_every, w, h)
+                result = self.pipeline.detect(frame.image, sizes, tracker.expected(w, h),
+                                              frame.name, i)
+                tracker.update(result.faces)
+                result.faces += tracker.coast(w, h)
+            yield _timed(result, frame)
+
+    def _search(self, round_: int, width: int, height: int) -> tuple[int, ...]:
+        """The whole-frame detection sizes of a video's detection round: the first round on
+        a pyramid from `min_face` up (every face there is found at once), then every
+        `search_every`-th round one pass at `det_size` (new faces), none in between."""
+        if round_ % self.search_every:
+            return ()
+        if self.det_size:
+            return (self.det_size,)
+        if round_ == 0:
+            return pyramid(height, width, SEARCH_FACE_PX / self.min_face)
+        return (video_det_size(width, height, self.min_face),)
+
+    @staticmethod
+    def _frames(frames: FrameSource | MemoryFrames,
+                max_frames: int | None) -> Iterator[tuple[int, Frame]]:
         try:
             for i, frame in enumerate(frames):
                 if max_frames is not None and i >= max_frames:
                     break
-                if tracker is not None and i % every:  # classify at carried boxes
-                    h, w = frame.image.shape[:2]
-                    carried = tracker.carry(w, h)
-                    result = self.pipeline.classify(frame.image, list(carried.values()),
-                                                    frame.name, i)
-                    tracker.update(result.faces, list(carried))
-                else:
-                    h, w = frame.image.shape[:2]
-                    if tracker is not None and det_size is None:
-                        det_size = video_det_size(w, h, self.min_face)
-                    result = self.pipeline(frame.image, frame.name, i, det_size)
-                    if tracker is not None:
-                        tracker.update(result.faces)
-                        if coasting := tracker.coasting(w, h):
-                            kept = self.pipeline.classify(frame.image, list(coasting.values()))
-                            tracker.update(kept.faces, list(coasting), same_frame=True)
-                            result.faces += kept.faces
-                result.time_ms = {"decode": frame.decode_ms, **result.time_ms}
-                result.time_s = frame.time_s
-                yield result
+                yield i, frame
         finally:
             frames.close()
+
+
+def _timed(result: FrameResult, frame: Frame) -> FrameResult:
+    """`result` with the frame's decode time and timestamp."""
+    result.time_ms = {"decode": frame.decode_ms, **result.time_ms}
+    result.time_s = frame.time_s
+    return result
 
 
 def _check_max_frames(max_frames: int | None) -> None:

@@ -59,13 +59,15 @@ class _Track:
 
 
 class Tracker:
-    """Assigns track ids and smooths probabilities: p = s * p_prev + (1 - s) * p_now.
+    """Assigns track ids and smooths probabilities: p = s * p_prev + (1 - s) * p_now at each
+    classification.
 
-    Between detections, `carry` gives each live track's box moved on at its velocity (from
-    its last two detections); faces classified there go back through `update` with their ids.
-    A track found in at least two detection rounds that a round misses keeps being reported
-    at its moved-on box (`coasting`) for up to `keep` rounds in a row: a detector that finds
-    a small face in most frames, not all, then does not make it blink.
+    Detections go through `update`; between them, `step` reports each live track at its box
+    moved on at its velocity (from its last two detections), its emotion as it is. A track
+    found in at least two detection rounds that a round misses keeps being reported at its
+    moved-on box (`coast`) for up to `keep` rounds in a row: a detector that finds a small
+    face in most frames, not all, then does not make it blink; `expected` says where a
+    detection round should look for the tracked faces.
     """
 
     def __init__(self, labels: list[str], smoothing: float = 0.6, iou_threshold: float = 0.3,
@@ -77,40 +79,62 @@ class Tracker:
         self._next_id = 0
         self.frame = -1  # index of the last update
 
-    def carry(self, width: int, height: int) -> dict[int, Face]:
-        """Boxes for the next frame (`width` x `height`) without detecting: each track seen
-        in the last update, moved on at its velocity, by track id."""
-        faces = {tid: t.carried(self.frame + 1, width, height)
-                 for tid, t in self.tracks.items() if t.missed == 0}
-        return {tid: f for tid, f in faces.items() if f is not None}
+    def expected(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
+        """Where a detection round of the next frame should look for the tracked faces:
+        each track missed by at most `keep` rounds in a row, moved on at its velocity."""
+        faces = (t.carried(self.frame + 1, width, height) for t in self.tracks.values()
+                 if t.lost <= self.keep)
+        return [f.box for f in faces if f is not None]
 
-    def coasting(self, width: int, height: int) -> dict[int, Face]:
-        """After a detection round's `update`: the boxes, moved on to this frame, of the
-        established tracks it missed that may still be reported, by track id."""
-        faces = {tid: t.carried(self.frame, width, height) for tid, t in self.tracks.items()
-                 if t.missed == 1 and 1 <= t.lost <= self.keep and t.hits >= 2}
-        return {tid: f for tid, f in faces.items() if f is not None}
+    def step(self, width: int, height: int) -> list[FaceResult]:
+        """The next frame (`width` x `height`) without detecting or classifying: each track
+        seen in the last update, moved on at its velocity, with its emotion as it is."""
+        self.frame += 1
+        faces = []
+        for tid, track in list(self.tracks.items()):
+            face = track.carried(self.frame, width, height) if track.missed == 0 else None
+            if face is None:
+                track.missed += 1
+                if track.missed > self.max_missed:
+                    del self.tracks[tid]
+                continue
+            track.box = face.box
+            faces.append(self._result(tid, face))
+        return faces
 
-    def update(self, faces: list[FaceResult], track_ids: list[int] | None = None,
-               same_frame: bool = False) -> list[FaceResult]:
-        """Give each face a track id and smoothed probabilities (faces are updated in place).
+    def coast(self, width: int, height: int) -> list[FaceResult]:
+        """After a detection round's `update`: the established tracks it missed that may
+        still be reported (up to `keep` rounds in a row), at their boxes moved on to this
+        frame, with their emotions as they are."""
+        faces = []
+        for tid, track in self.tracks.items():
+            if track.missed == 1 and 1 <= track.lost <= self.keep and track.hits >= 2:
+                face = track.carried(self.frame, width, height)
+                if face is not None:
+                    track.box, track.missed = face.box, 0
+                    faces.append(self._result(tid, face))
+        return faces
 
-        Faces are detections, matched to tracks by IoU, unless `track_ids` says which track
-        each one is (faces at boxes from `carry`, or with `same_frame` from `coasting`,
-        added to the frame the last update described)."""
-        detection = track_ids is None
-        if not same_frame:
-            self.frame += 1
-        assigned = self._match(faces) if detection else dict(enumerate(track_ids))
+    def _result(self, tid: int, face: Face) -> FaceResult:
+        probs = self.tracks[tid].probs
+        k = int(probs.argmax())
+        return FaceResult(face.box, face.score, self.labels[k], float(probs[k]),
+                          dict(zip(self.labels, probs.tolist(), strict=True)), face.landmarks,
+                          tid)
+
+    def update(self, faces: list[FaceResult]) -> list[FaceResult]:
+        """The next frame's detections: give each face a track id (matched to the tracks by
+        IoU) and its track's smoothed probabilities (faces are updated in place)."""
+        self.frame += 1
+        assigned = self._match(faces)
         for i, face in enumerate(faces):
             now = np.array([face.probs[k] for k in self.labels])
             if i in assigned:
                 track = self.tracks[assigned[i]]
                 track.probs = self.smoothing * track.probs + (1 - self.smoothing) * now
-                track.box, track.missed = face.box, 0
-                if detection:
-                    track.detected(face, self.frame)
-                    track.lost, track.hits = 0, track.hits + 1
+                track.box, track.missed, track.lost = face.box, 0, 0
+                track.detected(face, self.frame)
+                track.hits += 1
                 face.track_id = assigned[i]
             else:
                 face.track_id = self._next_id
@@ -120,12 +144,10 @@ class Tracker:
                 track = self.tracks[face.track_id]
             k = int(track.probs.argmax())
             face.emotion, face.confidence = self.labels[k], float(track.probs[k])
-            face.probs = {name: float(p) for name, p in zip(self.labels, track.probs, strict=True)}
-        if same_frame:
-            return faces
+            face.probs = dict(zip(self.labels, track.probs.tolist(), strict=True))
         for tid in set(self.tracks) - {f.track_id for f in faces}:
             self.tracks[tid].missed += 1
-            self.tracks[tid].lost += detection
+            self.tracks[tid].lost += 1
             if self.tracks[tid].missed > self.max_missed:
                 del self.tracks[tid]
         return faces

@@ -45,11 +45,13 @@ class OrtYuNet:
                                f"and outputs {', '.join(OUTPUTS)})")
         self.input_name = self.session.get_inputs()[0].name
 
-    def __call__(self, image: np.ndarray) -> np.ndarray:
+    def __call__(self, image: np.ndarray, score_threshold: float | None = None) -> np.ndarray:
+        """Faces scoring at least `score_threshold` (default: the session's)."""
+        score_threshold = score_threshold or self.score_threshold
         x = input_blob(image)
         out = dict(zip(OUTPUTS, self.session.run(OUTPUTS, {self.input_name: x}), strict=True))
-        faces = decode(out, x.shape[3], self.score_threshold)
-        return suppress(faces, self.score_threshold, self.nms_threshold, self.top_k)
+        faces = decode(out, x.shape[3], score_threshold)
+        return suppress(faces, score_threshold, self.nms_threshold, self.top_k)
 
 
 def input_blob(image: np.ndarray) -> np.ndarray:
