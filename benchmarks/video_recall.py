@@ -36,6 +36,8 @@ SETTINGS = {
     "cells 192, region 1.5": {"CELL": 192, "REGION": 1.5},
     "cells 256": {"CELL": 256},
     "refind at the threshold": {"REFIND": 1.0},
+    # the detector's ceiling: the whole frame at 1280 px (2x a 640x480 frame) on every frame
+    "@1280 every frame": {"det_size": 1280, "detect_every": 1, "search_every": 1, "keep": 0},
 }
 DEFAULT_SETTINGS = [REFERENCE, "default"]
 
