@@ -64,7 +64,8 @@ class OpenCVYuNet:
         if size != self._size:
             self._net.setInputSize(size)
             self._size = size
-        self._net.setScoreThreshold(score_threshold or self.score_threshold)
+        self._net.setScoreThreshold(self.score_threshold if score_threshold is None
+                                    else score_threshold)
         rows = self._net.detect(image)[1]
         return np.zeros((0, 15), np.float32) if rows is None else rows
 

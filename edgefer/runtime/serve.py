@@ -269,14 +269,23 @@ def _handler(live: LiveServer) -> type[BaseHTTPRequestHandler]:
             self._send(HTTPStatus.OK, json.dumps(live.health()).encode(), "application/json")
 
         def _stream(self) -> None:
-            self._serve_stream("multipart/x-mixed-replace; boundary=frame", _mjpeg_part,
+            def part(seq: int, event: bytes) -> tuple[int, bytes]:  # the newest frame's JPEG
+                seq, jpeg = live.latest.jpeg()
+                return seq, (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                             + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+
+            self._serve_stream("multipart/x-mixed-replace; boundary=frame", part,
                                1 / STREAM_FPS)
 
         def _events(self) -> None:
-            self._serve_stream("text/event-stream", _event_part, 0.0)
+            self._serve_stream("text/event-stream",
+                               lambda seq, event: (seq, b"data: " + event + b"\n\n"), 0.0,
+                               end=b"event: end\ndata: {}\n\n", keepalive=b": keepalive\n\n")
 
-        def _serve_stream(self, kind: str, part: Callable[[bytes], bytes],
-                          interval: float) -> None:
+        def _serve_stream(self, kind: str, part: Callable[[int, bytes], tuple[int, bytes]],
+                          interval: float, end: bytes = b"", keepalive: bytes = b"") -> None:
+            """Send `part(seq, event)` of each newer frame, at most one per `interval`
+            seconds; `end` when the source ends, `keepalive` after KEEPALIVE_S of quiet."""
             if not live._slots.acquire(blocking=False):
                 self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"too many clients\n", "text/plain")
                 return
@@ -291,17 +300,15 @@ def _handler(live: LiveServer) -> type[BaseHTTPRequestHandler]:
                 while not live._closing.is_set():
                     seq, event, ended = live.latest.wait(seen, timeout=1.0)
                     if seq > seen:
-                        if interval:  # the stream: the newest frame's JPEG
-                            seq, body = live.latest.jpeg()
-                        self.wfile.write(part(body if interval else event))
-                        seen, quiet = seq, time.monotonic()
+                        seen, body = part(seq, event)
+                        self.wfile.write(body)
+                        quiet = time.monotonic()
                         live._closing.wait(interval)
                     elif ended:
-                        if kind == "text/event-stream":
-                            self.wfile.write(b"event: end\ndata: {}\n\n")
+                        self.wfile.write(end)
                         break
-                    elif kind == "text/event-stream" and time.monotonic() - quiet > KEEPALIVE_S:
-                        self.wfile.write(b": keepalive\n\n")
+                    elif keepalive and time.monotonic() - quiet > KEEPALIVE_S:
+                        self.wfile.write(keepalive)
                         quiet = time.monotonic()
                     self.wfile.flush()
             except (ConnectionError, TimeoutError):
@@ -318,11 +325,3 @@ def _host_name(header: str) -> str:
         return header[1:header.find("]")]
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
-
-def _mjpeg_part(jpeg: bytes) -> bytes:
-    return (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-            + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
-
-
-def _event_part(event: bytes) -> bytes:
-    return b"data: " + event + b"\n\n"

@@ -52,6 +52,11 @@ class _Track:
     sums: np.ndarray  # summed probabilities
 
 
+def _widen(first: float | None, last: float | None, t: float) -> tuple[float, float]:
+    """The span (first, last) stretched to hold time `t`."""
+    return (t if first is None else min(first, t)), (t if last is None else max(last, t))
+
+
 class Tallies:
     """Running counts of a run's records, per track and over the frames' timestamps: what
     `summarize` reports, in memory that grows with the number of tracks, not of frames (a
@@ -74,8 +79,7 @@ class Tallies:
 
     def add(self, r: FaceRecord) -> None:
         if r.frame != self._frame and r.time_s is not None:  # a frame's first record
-            self.first_s = r.time_s if self.first_s is None else min(self.first_s, r.time_s)
-            self.last_s = r.time_s if self.last_s is None else max(self.last_s, r.time_s)
+            self.first_s, self.last_s = _widen(self.first_s, self.last_s, r.time_s)
             self.timed += 1
         self._frame = r.frame
         if r.emotion is None:
@@ -84,8 +88,7 @@ class Tallies:
         t = self.tracks.setdefault(r.track_id, _Track(0, None, None, np.zeros(n), np.zeros(n)))
         t.frames += 1
         if r.time_s is not None:
-            t.first_s = r.time_s if t.first_s is None else min(t.first_s, r.time_s)
-            t.last_s = r.time_s if t.last_s is None else max(t.last_s, r.time_s)
+            t.first_s, t.last_s = _widen(t.first_s, t.last_s, r.time_s)
         t.top[self.labels.index(r.emotion)] += 1
         t.sums += r.probs
 

@@ -116,11 +116,14 @@ class Tracker:
         return faces
 
     def _result(self, tid: int, face: Face) -> FaceResult:
+        """A carried face as a result with its track's emotion."""
+        return FaceResult(face.box, face.score, *self._emotion(tid), face.landmarks, tid)
+
+    def _emotion(self, tid: int) -> tuple[str, float, dict[str, float]]:
+        """A track's emotion, its confidence and its smoothed probabilities by label."""
         probs = self.tracks[tid].probs
         k = int(probs.argmax())
-        return FaceResult(face.box, face.score, self.labels[k], float(probs[k]),
-                          dict(zip(self.labels, probs.tolist(), strict=True)), face.landmarks,
-                          tid)
+        return self.labels[k], float(probs[k]), dict(zip(self.labels, probs.tolist(), strict=True))
 
     def update(self, faces: list[FaceResult]) -> list[FaceResult]:
         """The next frame's detections: give each face a track id (matched to the tracks by
@@ -141,10 +144,7 @@ class Tracker:
                 self.tracks[self._next_id] = _Track(face.box, now, face, self.frame,
                                                     np.zeros(2))
                 self._next_id += 1
-                track = self.tracks[face.track_id]
-            k = int(track.probs.argmax())
-            face.emotion, face.confidence = self.labels[k], float(track.probs[k])
-            face.probs = dict(zip(self.labels, track.probs.tolist(), strict=True))
+            face.emotion, face.confidence, face.probs = self._emotion(face.track_id)
         for tid in set(self.tracks) - {f.track_id for f in faces}:
             self.tracks[tid].missed += 1
             self.tracks[tid].lost += 1

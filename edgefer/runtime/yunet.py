@@ -47,7 +47,7 @@ class OrtYuNet:
 
     def __call__(self, image: np.ndarray, score_threshold: float | None = None) -> np.ndarray:
         """Faces scoring at least `score_threshold` (default: the session's)."""
-        score_threshold = score_threshold or self.score_threshold
+        score_threshold = self.score_threshold if score_threshold is None else score_threshold
         x = input_blob(image)
         out = dict(zip(OUTPUTS, self.session.run(OUTPUTS, {self.input_name: x}), strict=True))
         faces = decode(out, x.shape[3], score_threshold)
