@@ -23,11 +23,12 @@ from edgefer.bench.recall import BACKGROUNDS, background_photos
 from edgefer.bench.video_recall import Run, VideoScore, every_frame, score_video
 from edgefer.bench.videos import TruthVideo, grid, moving_faces
 from edgefer.data import FaceSet, load_faces
-from edgefer.runtime import regions
+from edgefer.runtime import recognizer, regions
 from edgefer.runtime.recognizer import Recognizer
 
 REFERENCE = "every frame @320"  # edgefer.bench.video_recall.every_frame
-# what each setting passes to Recognizer, or (upper case) sets in edgefer.runtime.regions
+# what each setting passes to Recognizer, or (upper case) sets in edgefer.runtime.regions or
+# edgefer.runtime.recognizer
 SETTINGS = {
     REFERENCE: {},
     "default": {},
@@ -35,7 +36,9 @@ SETTINGS = {
     "detect every 6": {"detect_every": 6},
     "cells 192, region 1.5": {"CELL": 192, "REGION": 1.5},
     "cells 256": {"CELL": 256},
+    "region 2.0": {"REGION": 2.0},
     "refind at the threshold": {"REFIND": 1.0},
+    "pyramid again every 4th search": {"PYRAMID_EVERY": 4},
     # the detector's ceiling: the whole frame at 1280 px (2x a 640x480 frame) on every frame
     "@1280 every frame": {"det_size": 1280, "detect_every": 1, "search_every": 1, "keep": 0},
 }
@@ -44,23 +47,24 @@ DEFAULT_SETTINGS = [REFERENCE, "default"]
 
 @contextlib.contextmanager
 def geometry(setting: str) -> Iterator[None]:
-    """The regions' constants `setting` changes, for the duration."""
+    """The module constants `setting` changes, for the duration."""
     changes = {k: v for k, v in SETTINGS[setting].items() if k.isupper()}
-    saved = {k: getattr(regions, k) for k in changes}
+    modules = {k: regions if hasattr(regions, k) else recognizer for k in changes}
+    saved = {k: getattr(modules[k], k) for k in changes}
     for k, v in changes.items():
-        setattr(regions, k, v)
+        setattr(modules[k], k, v)
     try:
         yield
     finally:
         for k, v in saved.items():
-            setattr(regions, k, v)
+            setattr(modules[k], k, v)
 
 
 def runner(setting: str, args: argparse.Namespace) -> Run:
     """What `score_video` runs for `setting`."""
     kwargs = {k: v for k, v in SETTINGS[setting].items() if not k.isupper()}
-    recognizer = Recognizer(detector=args.detector, threads=args.threads, **kwargs)
-    return every_frame(recognizer) if setting == REFERENCE else recognizer.stream
+    r = Recognizer(detector=args.detector, threads=args.threads, **kwargs)
+    return every_frame(r) if setting == REFERENCE else r.stream
 
 
 def frame_size(text: str) -> tuple[int, int]:

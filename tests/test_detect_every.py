@@ -9,6 +9,7 @@ from helpers import face_result
 
 from edgefer import EdgeferError, Recognizer
 from edgefer.bench.videos import write_video
+from edgefer.runtime import recognizer
 from edgefer.runtime.defaults import DETECT
 from edgefer.runtime.face_detector import video_det_size
 from edgefer.runtime.tracker import Tracker
@@ -71,7 +72,7 @@ def test_carried_boxes_follow_moving_faces_with_stable_ids(yunet, clip, every_fr
     assert error[4] <= 8, error  # under 5% of the 190 px face
 
 
-def test_video_rounds_search_the_pyramid_first_then_every_search_every_th_round(
+def test_video_rounds_search_the_pyramid_then_every_search_every_th_round_and_repeat_it(
         yunet, clip, monkeypatch):
     from edgefer.runtime.face_detector import FaceDetector, pyramid
 
@@ -83,11 +84,12 @@ def test_video_rounds_search_the_pyramid_first_then_every_search_every_th_round(
         return detect(self, frame, sizes, around)
 
     monkeypatch.setattr(FaceDetector, "detect", spy)
+    monkeypatch.setattr(recognizer, "PYRAMID_EVERY", 2)
     results = list(Recognizer(detector=yunet, detect_every=2, search_every=3)(clip))
     assert len(calls) == FRAMES // 2  # one detection round every 2nd frame
-    search = video_det_size(640, 480, DETECT.min_face)
-    assert calls == [(pyramid(480, 640, 2.0), 0), ((), 2), ((), 2), ((search,), 2),
-                     ((), 2), ((), 2), ((search,), 2), ((), 2)]  # the 2 faces looked for
+    search, top = video_det_size(640, 480, DETECT.min_face), pyramid(480, 640, 2.0)
+    assert calls == [(top, 0), ((), 2), ((), 2), ((search,), 2),
+                     ((), 2), ((), 2), (top, 2), ((), 2)]  # the 2 faces looked for
     assert all(len(r.faces) == 2 for r in results)
     assert all(r.time_ms["classify"] == 0 for r in results[1::2])  # emotions carried
 

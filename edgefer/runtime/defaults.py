@@ -50,6 +50,12 @@ VIDEO_FACE_PX = 48
 # at SEARCH_FACE_PX in YuNet's input (2x a 640x480 frame at the default min_face), so every
 # face there from the start is tracked from the first frame.
 SEARCH_FACE_PX = 96
+# Every PYRAMID_EVERY-th whole-frame search could repeat that pyramid (0: the first round
+# only), so a face YuNet misses at the search size is looked for again upscaled. 4 kept 0.98
+# of 96 px faces instead of 0.95 for 7% of the frame rate with one face on an x86 CPU
+# (benchmarks/video_recall_candidates.md); off, as on a Raspberry Pi 4B each pyramid round
+# stalls the stream for an estimated 1.1-1.8 s (benchmarks/README.md).
+PYRAMID_EVERY = 0
 VIDEO_DET_MIN, VIDEO_DET_MAX = 320, 1280
 # `--serve`'s address: the loopback, so nothing is reachable from elsewhere without a token
 SERVE_ADDRESS = "127.0.0.1:8080"

@@ -11,7 +11,7 @@ import numpy as np
 
 from edgefer.errors import BadArgumentError
 from edgefer.runtime.classifier import EmotionClassifier, is_one_image
-from edgefer.runtime.defaults import DETECT, SEARCH_FACE_PX
+from edgefer.runtime.defaults import DETECT, PYRAMID_EVERY, SEARCH_FACE_PX
 from edgefer.runtime.face_detector import FaceDetector, check_det_size, pyramid, video_det_size
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.results import FrameResult
@@ -190,12 +190,13 @@ class Recognizer:
     def _search(self, round_: int, width: int, height: int) -> tuple[int, ...]:
         """The whole-frame detection sizes of a video's detection round: the first round on
         a pyramid from `min_face` up (every face there is found at once), then every
-        `search_every`-th round one pass at `det_size` (new faces), none in between."""
+        `search_every`-th round one pass at `det_size` (new faces; every PYRAMID_EVERY-th
+        of those the pyramid again, where set), none in between."""
         if round_ % self.search_every:
             return ()
         if self.det_size:
             return (self.det_size,)
-        if round_ == 0:
+        if round_ == 0 or (PYRAMID_EVERY and round_ % (self.search_every * PYRAMID_EVERY) == 0):
             return pyramid(height, width, SEARCH_FACE_PX / self.min_face)
         return (video_det_size(width, height, self.min_face),)
 

@@ -6,8 +6,9 @@ A face a few metres from a camera is 48-64 px: a whole-frame pass at 640x480 fin
 frame, and the mosaic costs a 224x224 cell per face instead of the whole frame upscaled.
 Chosen with `python benchmarks/video_recall.py` (video_recall_candidates.md, 640x480, 64 and
 96 px faces): 192 px cells around 1.5 box sides kept 0.92 and 0.90 of them, 224 around 1.6
-kept 1.00 and 0.95, 256 the same as 224 at 0.9x the frames per second with four faces;
-refinding at the full score threshold kept 0.87 of the 96 px faces.
+kept 1.00 and 0.95, 224 around 2.0 kept 1.00 and 0.82 (the face smaller in its cell), 256
+around 1.6 kept 1.00 and 1.00 at 0.94x the frames per second; refinding at the full score
+threshold kept 0.87 of the 96 px faces.
 """
 
 from __future__ import annotations
