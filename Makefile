@@ -15,7 +15,7 @@ setup: $(VENV)/.installed
 # torch is pinned to the local CPU build in constraints.txt (an unpinned torch pulls CUDA).
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,dev,openvino,ncnn]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,dev,openvino,ncnn,litert,tflite-export]'
 	touch $@
 
 demo: setup

@@ -3,8 +3,8 @@ repository's commands write, so that no figure in them is typed by hand:
 
 - README.md, block `shipped-models`: benchmarks/results.json, written by
   `edgefer bench --json` (its `machine` entry names the CPU and the libraries);
-- docs/model-card.md, block `export-metrics`: the accuracy each shipped ONNX file carries in
-  its `edgefer` metadata, measured by `edgefer export` when it wrote the file;
+- docs/model-card.md, block `export-metrics`: the accuracy each shipped ONNX and LiteRT file
+  carries in its `edgefer` metadata, measured by `edgefer export` when it wrote the file;
 - docs/model-card.md, block `per-class`: docs/edge-int8-test.json, written by
   `edgefer evaluate edgefer/assets/edge.int8.onnx --split test --json`.
 
@@ -47,8 +47,10 @@ def shipped_models() -> str:
     results = json.loads(RESULTS.read_text())
     rows = results["models"]
     most = max(e["threads"] for r in rows for e in r["latency"])
-    own = [r for r in rows if r["kind"] == "edgefer" and r["backend"] in ("ort-cpu", "ncnn")]
+    runtimes = ("ort-cpu", "ncnn", "litert")  # the runtime each shipped format is made for
+    own = [r for r in rows if r["kind"] == "edgefer" and r["backend"] in runtimes]
     ours = sorted(own, key=lambda r: (SHIPPED.index(r["name"].split()[0]),
+                                      runtimes.index(r["backend"]),
                                       ("int8", "fp32", "fp16").index(r["precision"])))
     peers = [r for r in rows if r["kind"] not in ("edgefer", "checkpoint")]
     out = [f"| model | file | runtime | PrivateTest accuracy | faces not also in Training "
@@ -77,15 +79,16 @@ def shipped_models() -> str:
 
 
 def export_metrics() -> str:
-    """docs/model-card.md: accuracy of each shipped ONNX file, from its own metadata."""
+    """docs/model-card.md: accuracy of each shipped ONNX and LiteRT file, from its own
+    metadata."""
     from edgefer import EmotionClassifier
 
     out = ["| file | precision | checkpoint epoch | val (PublicTest) | test (PrivateTest) "
            "| test, faces not also in Training |",
            "|---|---|---:|---:|---:|---:|"]
     for name in SHIPPED:
-        for ending in (".onnx", ".int8.onnx"):
-            meta = EmotionClassifier(ASSETS / f"{name}{ending}", backend="ort-cpu").meta
+        for ending in (".onnx", ".int8.onnx", ".int8.tflite"):
+            meta = EmotionClassifier(ASSETS / f"{name}{ending}").meta
             m = meta.metrics
             out.append(f"| `{name}{ending}` | {meta.precision} | {meta.source['epoch']} "
                        f"| {pct(m['val_acc'])} | {pct(m['test_acc'])} "

@@ -1,5 +1,6 @@
-"""Any trained model as a classifier: an exported file (.onnx, OpenVINO .xml or ncnn .param: the
-runtime, no torch) or a checkpoint (PyTorch), all with the `FaceClassifier` interface."""
+"""Any trained model as a classifier: an exported file (.onnx, OpenVINO .xml, ncnn .param or
+LiteRT .tflite: the runtime, no torch) or a checkpoint (PyTorch), all with the
+`FaceClassifier` interface."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from edgefer.errors import EdgeferError, installed, require
 from edgefer.export.options import ACTIVATION_TYPES, CALIB_METHODS, REDUCE_RANGES, ExportOptions
 from edgefer.runtime.defaults import DETECT as D
 from edgefer.runtime.defaults import SERVE_ADDRESS, VIDEO_FACE_PX
-from edgefer.runtime.formats import BACKENDS, FORMATS, describe_backends
+from edgefer.runtime.formats import BACKENDS, describe_backends, describe_formats
 from edgefer.train.config import AUGMENT_PRESETS, DEFAULT_LR, OPTIMIZERS, SCHEDULERS, TrainConfig
 
 if TYPE_CHECKING:
@@ -234,8 +234,8 @@ def train(
 @app.command()
 def evaluate(
     model: Annotated[list[Path] | None, typer.Argument(
-        help="Checkpoint (.pt or run dir), exported model (.onnx, .xml, .param) or shipped "
-             "model name (edge, the default; edge-s); several are an ensemble: their "
+        help="Checkpoint (.pt or run dir), exported model (.onnx, .xml, .param, .tflite) or "
+             "shipped model name (edge, the default; edge-s); several are an ensemble: their "
              "probabilities are averaged.")]
         = None,
     data: DataOpt = None,
@@ -294,10 +294,7 @@ def export_cmd(
              "image input saturates the int8 kernels of x86 CPUs without VNNI at full "
              "range), all or none.", metavar="|".join(REDUCE_RANGES))] = E.reduce_range,
     fmt: Annotated[list[str] | None, typer.Option(
-        "--format", help="Also convert to " + " or ".join(
-            f"{f.name} ({f.ending}, from the {' and '.join(f.converted_from)} ONNX file"
-            f"{'s' * (len(f.converted_from) > 1)}; pip install 'edgefer[{f.extra}]')"
-            for f in FORMATS.values() if f.converted_from)
+        "--format", help="Also convert to " + describe_formats()
         + "; repeatable. ONNX is always written.")] = None,
 ) -> None:
     """Export a checkpoint to ONNX (fp32, and int8 calibrated on FER2013 Training faces)."""
@@ -329,7 +326,8 @@ def detect(
         help="Image, directory of images, video file or stream URL.")] = None,
     camera: Annotated[int | None, typer.Option(help="Camera index (e.g. 0).")] = None,
     model: Annotated[Path | None, typer.Option(
-        help="Exported .onnx, OpenVINO .xml or ncnn .param, or a shipped model's name: edge "
+        help="Exported .onnx, OpenVINO .xml, ncnn .param or LiteRT .tflite, or a shipped "
+             "model's name: edge "
              "(the default) or edge-s (faster).")]
         = None,
     detector: Annotated[str | None, typer.Option(
@@ -527,8 +525,9 @@ def _warn(message: str) -> None:
 @app.command()
 def bench(
     model: Annotated[list[Path] | None, typer.Option(
-        help="Exported model (.onnx, .xml, .param) or shipped model name to measure; repeat for "
-             "several (default: every shipped model's fp32, ncnn and int8 files).")]
+        help="Exported model (.onnx, .xml, .param, .tflite) or shipped model name to measure; "
+             "repeat for several (default: every shipped model's fp32 ONNX, ncnn, int8 LiteRT "
+             "and int8 ONNX files).")]
         = None,
     checkpoint: Annotated[Path | None, typer.Option(
         help="Also run this checkpoint in PyTorch eager mode.")] = None,

@@ -17,10 +17,7 @@ from edgefer import __version__
 from edgefer.atomic import atomic_write_text
 from edgefer.data import FaceSet, load_faces
 from edgefer.errors import EdgeferError
-from edgefer.export.formats import (
-    convert,
-    converted_files,
-)
+from edgefer.export.formats import convert, converted_files, stamp
 from edgefer.export.options import REDUCE_RANGES, ExportOptions
 from edgefer.export.quantize import calibration_set, quantize_int8
 from edgefer.export.report import (
@@ -98,11 +95,13 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
             results[name].file, results[name].bytes = str(out / path.name), final.stat().st_size
         kept = {n: p for n, p in staged.items() if n != "int8" or passed}
         formats = {}
+        faces = None if calib is None else spec(calib.images)
         for fmt in opts.formats:
             for name in FORMATS[fmt].converted_from:
                 if name in kept:
-                    key, figures = _convert_and_measure(fmt, kept[name], metas[name], probs[name],
-                                                        x, splits, unseen, opts, work, done)
+                    key, figures = _convert_and_measure(
+                        fmt, kept[name], metas[name], probs[name], x, splits, unseen, opts,
+                        work, done, fp32=kept["fp32"], calib=faces)
                     figures.file = str(out / Path(figures.file).name)
                     formats[key] = figures
         n = 256  # PyTorch vs ONNX Runtime on the first val faces
@@ -142,14 +141,17 @@ def _source(src: Path) -> tuple[nn.Module | None, ModelMeta]:
 
 def _convert_and_measure(fmt: str, model: Path, meta: ModelMeta, twin: dict, x: dict,
                          splits: dict[str, FaceSet], unseen: np.ndarray, opts: ExportOptions,
-                         work: Path, done: Path) -> tuple[str, FormatFigures]:
-    """Convert one staged ONNX file to `fmt`, measure it as the ONNX files are, and write
-    the final files (metrics in their metadata) into `done`."""
+                         work: Path, done: Path, fp32: Path,
+                         calib: np.ndarray | None) -> tuple[str, FormatFigures]:
+    """Convert one staged ONNX file to `fmt` (a format that calibrates its own int8 file
+    quantizes `fp32` on `calib`), measure it as the ONNX files are, and write the final
+    files (metrics in their metadata) into `done`."""
     staging = work / fmt
     staging.mkdir(exist_ok=True)
-    path = convert(fmt, model, meta, staging)
+    path = convert(fmt, model, meta, staging, fp32=fp32, calib=calib)
     figures, probs = _measure(path, x, splits, unseen, opts.latency_runs)
-    final = convert(fmt, model, replace(meta, metrics=_metrics(figures)), done)
+    final = stamp(fmt, path, replace(EmotionClassifier(path).meta, metrics=_metrics(figures)),
+                  done)
     precision = FORMATS[fmt].stored_as or meta.precision
     agreement = {s: float((probs[s].argmax(1) == twin[s].argmax(1)).mean()) for s in probs}
     size = sum(f.stat().st_size for f in model_files(final))

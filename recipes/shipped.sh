@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recipes for the shipped models edgefer/assets/NAME.{onnx,int8.onnx,ncnn.*}:
+# Recipes for the shipped models edgefer/assets/NAME.{onnx,int8.onnx,ncnn.*,int8.tflite}:
 #   recipes/shipped.sh edge     # the default: two teachers, then the student (about 4 h 10 min)
 #   recipes/shipped.sh edge-s   # the faster one: 30 epochs, 49-81 s each on 2 CPU cores
 # CPU (fp32 without bf16 matrix units) or CUDA; resumable: re-run to continue a killed run.
@@ -44,9 +44,13 @@ esac
 # int8 weights in a 7-bit range where x86 CPUs without VNNI would saturate: edge in its
 # first convolution (export's default, chosen on val: benchmarks/calibration.md), edge-s
 # everywhere (its int8 file predates that option; see docs/export.md); ncnn fp16 needs
-# `pip install 'edgefer[ncnn]'`.
+# `pip install 'edgefer[ncnn]'`, LiteRT `pip install 'edgefer[tflite-export]'` (its int8 file
+# is quantized by ai-edge-quantizer on the same 1000 faces). The shipped .int8.tflite files
+# were made from the shipped fp32 files, which gives the same int8 ONNX file byte for byte:
+#   edgefer export edgefer/assets/NAME.onnx --int8 --calib-size 1000 --calib-method minmax \
+#     --reduce-range stem|all --format tflite --out runs/ship-tflite/NAME
 edgefer export "$run" --int8 --calib-size 1000 --calib-method minmax --reduce-range "$range" \
-  --format ncnn --out "$run/export"
-for suffix in .onnx .int8.onnx .ncnn.param .ncnn.bin .ncnn.json; do
+  --format ncnn --format tflite --out "$run/export"
+for suffix in .onnx .int8.onnx .ncnn.param .ncnn.bin .ncnn.json .int8.tflite; do
   install -m 644 "$run/export/model$suffix" "edgefer/assets/$name$suffix"
 done

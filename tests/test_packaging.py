@@ -39,7 +39,8 @@ def test_wheel_holds_every_module_and_the_shipped_models(wheel):
     expected = {p.relative_to(REPO).as_posix() for p in files}
     expected |= {f"edgefer/{p.relative_to(REPO).as_posix()}"
                  for p in (REPO / "export").rglob("*.py")}
-    assert {".onnx", ".param", ".json", ".LICENSE"} <= {Path(n).suffix for n in expected}
+    assert {".onnx", ".param", ".json", ".tflite", ".LICENSE"} <= \
+        {Path(n).suffix for n in expected}
     assert expected - names == set()
     yunet = "edgefer/assets/face_detection_yunet_2023mar"
     assert {f"{yunet}.onnx", f"{yunet}.LICENSE"} <= names
@@ -136,12 +137,13 @@ def test_runtime_install_runs_offline_without_torch(wheel, tmp_path, fer_path, y
                             f"print(Recognizer()({str(photo)!r})[0].faces[0].emotion)")
     assert api.stdout.strip() == "happy"
     # the optional backends: a one-line error naming the extra, then they run once installed
-    for backend in ("ncnn", "openvino"):
+    for backend in ("ncnn", "openvino", "litert"):
         proc = run(edgefer, "detect", "--source", str(photo), "--backend", backend, code=2)
         assert f"pip install 'edgefer[{backend}]'" in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
-    pip_install(venv, f"{wheel}[ncnn,openvino]")
-    for backend, model in (("ncnn", "edge.ncnn.param"), ("openvino", "edge.int8.onnx")):
+    pip_install(venv, f"{wheel}[ncnn,openvino,litert]")
+    for backend, model in (("ncnn", "edge.ncnn.param"), ("openvino", "edge.int8.onnx"),
+                           ("litert", "edge.int8.tflite")):
         result = json.loads(run(edgefer, "evaluate", "--backend", backend, "--limit", "200",
                                 "--json").stdout)
         assert result["backend"] == backend and result["model"].endswith(model)

@@ -1,9 +1,9 @@
 """Compare the aarch64 (emulated) and x86 runs written by run.sh; exit 1 if they disagree.
 
 Passes when onnxruntime's aarch64 and x86 runs agree on at least --min-agreement of the test
-faces, each optional backend run.sh found an aarch64 wheel for (OpenVINO, ncnn) agrees on
-aarch64 with onnxruntime on aarch64 (the reference) on at least --min-agreement-other, and the
-photo gets the same faces and emotions on both architectures.
+faces, each optional backend run.sh found an aarch64 wheel for (OpenVINO, ncnn, LiteRT)
+agrees on aarch64 with onnxruntime on aarch64 (the reference) on at least
+--min-agreement-other, and the photo gets the same faces and emotions on both architectures.
 """
 
 from __future__ import annotations

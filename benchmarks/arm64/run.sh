@@ -10,8 +10,8 @@
 #   benchmarks/arm64/run.sh            # or: make arm64-check
 #   env: ARM64_ROOT (cache, default ~/.cache/edgefer/arm64), N_FACES (500), PYTHON (x86 python),
 #        EDGEFER_DATA, EDGEFER_DETECTOR, PHOTO, MODEL (default: the shipped int8 model),
-#        BACKENDS (optional backends also compared, default "openvino ncnn": each runs its
-#        shipped model where an aarch64 wheel exists, and is reported as skipped where not)
+#        BACKENDS (optional backends also compared, default "openvino ncnn litert": each runs
+#        its shipped model where an aarch64 wheel exists, and is reported as skipped where not)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 ROOT=${ARM64_ROOT:-$HOME/.cache/edgefer/arm64}
@@ -23,7 +23,7 @@ export EDGEFER_DETECTOR=${EDGEFER_DETECTOR:-$SHARED/models/face_detection_yunet_
 PHOTO=${PHOTO:-$SHARED/models/testdata/astronaut.png}
 MODEL=${MODEL:-$REPO/edgefer/assets/edge.int8.onnx}
 OUT=${OUT:-$REPO/runs/arm64}
-BACKENDS=${BACKENDS:-openvino ncnn}
+BACKENDS=${BACKENDS:-openvino ncnn litert}
 # Debian bookworm's Python 3.11 and the shared libraries it and the wheels link against
 # (glibc 2.36: openvino's aarch64 wheels need manylinux_2_35).
 DEBS="python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 libgcc-s1 libstdc++6
@@ -87,15 +87,16 @@ if [ ! -f "$ROOT/site/.complete" ]; then
   touch "$ROOT/site/.complete"
 fi
 for backend in $BACKENDS; do  # the optional backends' aarch64 wheels, each in its own dir
+  case $backend in litert) wheel=ai-edge-litert ;; *) wheel=$backend ;; esac  # pip's name
   if [ ! -f "$ROOT/site-$backend/.complete" ] && [ ! -f "$ROOT/site-$backend/.none" ]; then
     say "aarch64 wheel for $backend -> $ROOT/site-$backend"
     rm -rf "$ROOT/site-$backend"
     if PIP_CONFIG_FILE=/dev/null "$PYTHON" -m pip install --quiet --disable-pip-version-check \
         --target "$ROOT/site-$backend" --platform manylinux_2_36_aarch64 \
         --platform manylinux_2_35_aarch64 --platform manylinux_2_31_aarch64 \
-        --platform manylinux_2_28_aarch64 --platform manylinux_2_17_aarch64 \
-        --platform manylinux2014_aarch64 --python-version 3.11 \
-        --implementation cp --only-binary=:all: -c "$REPO/constraints.txt" "$backend"; then
+        --platform manylinux_2_28_aarch64 --platform manylinux_2_27_aarch64 \
+        --platform manylinux_2_17_aarch64 --platform manylinux2014_aarch64 --python-version 3.11 \
+        --implementation cp --only-binary=:all: -c "$REPO/constraints.txt" "$wheel"; then
       touch "$ROOT/site-$backend/.complete"
     else
       mkdir -p "$ROOT/site-$backend" && touch "$ROOT/site-$backend/.none"
@@ -103,17 +104,28 @@ for backend in $BACKENDS; do  # the optional backends' aarch64 wheels, each in i
   fi
 done
 
+# edgefer itself as a user installs it (the wheel: export/ lands as edgefer.export), pure
+# Python, so the x86 pip builds and unpacks it for aarch64 too; rebuilt on every run.
+say "edgefer wheel -> $ROOT/app"
+rm -rf "$ROOT/app" "$ROOT/wheel" "$ROOT/src" && mkdir "$ROOT/src"
+cp -r "$REPO"/{edgefer,export,setup.py,pyproject.toml,README.md} "$ROOT/src/"  # no build/ here
+PIP_CONFIG_FILE=/dev/null "$PYTHON" -m pip wheel --quiet --disable-pip-version-check --no-deps \
+  --no-build-isolation -w "$ROOT/wheel" "$ROOT/src"
+PIP_CONFIG_FILE=/dev/null "$PYTHON" -m pip install --quiet --disable-pip-version-check \
+  --no-deps --target "$ROOT/app" "$ROOT"/wheel/edgefer-*.whl
+
 # The aarch64 interpreter, as a wrapper script: with no binfmt_misc an aarch64 program cannot
 # exec another aarch64 binary, so anything that starts Python must start this script instead.
 cat > "$ROOT/python" <<WRAP
 #!/usr/bin/env bash
 export QEMU_LD_PREFIX="$ROOT/sysroot" QEMU_CPU=\${QEMU_CPU:-cortex-a76}
-export PYTHONPATH="$ROOT/site:$REPO\${EXTRA_SITE:+:\$EXTRA_SITE}" PYTHONNOUSERSITE=1
+export PYTHONPATH="$ROOT/site:$ROOT/app\${EXTRA_SITE:+:\$EXTRA_SITE}" PYTHONNOUSERSITE=1
 exec qemu-aarch64-static "$ROOT/sysroot/usr/bin/python3.11" "\$@"
 WRAP
 chmod +x "$ROOT/python"
 ARM="$ROOT/python"
 
+cd "$ROOT"  # not the tree: `python -m edgefer` would import ./edgefer before the wheel's
 say "aarch64 interpreter"
 "$ARM" -c "import platform, sys, numpy, cv2, onnxruntime as ort
 print(platform.machine(), sys.version.split()[0], 'numpy', numpy.__version__,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgefer.errors import BadArgumentError, MissingFileError
-from edgefer.runtime.formats import FORMATS, INT8_ENDING
+from edgefer.runtime.formats import FORMATS, INT8_ENDING, int8_ending
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SHIPPED = ("edge", "edge-s")  # the default first
@@ -28,11 +28,13 @@ def shipped_file(name: str = DEFAULT, backend: str = "auto") -> Path:
 
 def shipped_ending(backend: str) -> str:
     """Which of a shipped model's files `backend` runs: the int8 ONNX file where the backend
-    runs int8 ONNX, else the fp32 one (OpenCV DNN), else its own format's (ncnn)."""
+    runs int8 ONNX, else the fp32 one (OpenCV DNN), else its own format's, int8 where it
+    runs int8 (LiteRT), else as it is stored (ncnn, fp16)."""
     onnx = FORMATS["onnx"]
     if backend == "auto" or backend in onnx.int8_backends:
         return INT8_ENDING
-    return next((f.ending for f in FORMATS.values() if backend in f.backends), INT8_ENDING)
+    fmt = next((f for f in FORMATS.values() if backend in f.backends), onnx)
+    return int8_ending(fmt) if backend in fmt.int8_backends else fmt.ending
 
 
 def resolve_model(model: str | Path | None = None, backend: str = "auto") -> Path:
@@ -52,7 +54,9 @@ def resolve_model(model: str | Path | None = None, backend: str = "auto") -> Pat
 
 
 def shipped_models() -> list[Path]:
-    """Every shipped file: each model's fp32 ONNX, ncnn conversion and int8 ONNX, the default
-    model's last (`edgefer bench` runs its end-to-end pipeline on the last model)."""
-    return [ASSETS / f"{name}{suffix}" for name in reversed(SHIPPED)
-            for suffix in (FORMATS["onnx"].ending, FORMATS["ncnn"].ending, INT8_ENDING)]
+    """Every shipped model file: each model's fp32 ONNX, ncnn, int8 LiteRT and int8 ONNX
+    file, the default model's last (`edgefer bench` runs its end-to-end pipeline on the last
+    model)."""
+    endings = (FORMATS["onnx"].ending, FORMATS["ncnn"].ending, int8_ending(FORMATS["tflite"]),
+               INT8_ENDING)
+    return [ASSETS / f"{name}{ending}" for name in reversed(SHIPPED) for ending in endings]

@@ -1,12 +1,15 @@
 """The inference engines behind `EmotionClassifier`, one per backend, each reading the model's
 `edgefer` metadata; which backend runs which model file is `edgefer.runtime.formats.FORMATS`.
 
-OpenVINO and ncnn are optional extras, imported only when chosen.
+OpenVINO, ncnn and LiteRT are optional extras, imported only when chosen.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -70,13 +73,15 @@ def open_engine(path: Path, backend: str = "auto", threads: int | None = None) -
     if threads is not None and threads < 1:
         raise BadArgumentError(f"threads must be at least 1, not {threads}")
     fmt = model_format(path)
-    check_backend(backend, fmt)
     if backend == "auto" and fmt.name != "onnx":  # auto on ONNX: onnxruntime, CUDA if there
         backend = fmt.backends[0]
+    check_backend(backend, fmt)
     if backend == "openvino":
         return OpenVinoEngine(path, threads)
     if backend == "ncnn":
         return NcnnEngine(path, threads)
+    if backend == "litert":
+        return LiteRtEngine(path, threads)
     engine = OrtEngine(path, backend, threads)
     return OpenCVEngine(path, engine, threads) if backend == "opencv" else engine
 
@@ -246,6 +251,72 @@ class NcnnEngine(Engine):
                     raise EdgeferError("ncnn failed to run the model")
                 out.append(np.array(probs, np.float32).reshape(-1))
         return np.stack(out) if out else np.zeros((0, len(self.meta.labels)), np.float32)
+
+
+class LiteRtEngine(Engine):
+    """LiteRT (TensorFlow Lite, XNNPACK) on the CPU: a .tflite file from `edgefer export
+    --format tflite`, the metadata in its own metadata table. The model takes one face per
+    call (litert-torch cannot convert these networks with a free batch size): a batch is a
+    loop, as on ncnn. An int8 input or output is quantized and dequantized here."""
+
+    backend = "litert"
+
+    def __init__(self, path: Path, threads: int | None) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        from edgefer.runtime.tflite_file import check_identifier, read_metadata
+
+        model = path.read_bytes()
+        check_identifier(model, path)
+        try:
+            with no_stderr():  # LiteRT's C++ "INFO: Created ... XNNPACK delegate" line
+                self.interpreter = Interpreter(model_content=model,
+                                               num_threads=threads or os.cpu_count() or 1)
+                self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as e:
+            raise EdgeferError(f"{path}: LiteRT cannot load it ({first_line(e)})") from None
+        self.meta = read_metadata(model, path)
+        inputs, outputs = (self.interpreter.get_input_details(),
+                           self.interpreter.get_output_details())
+        if len(inputs) != 1 or len(outputs) != 1 or inputs[0]["shape"][0] != 1:
+            raise EdgeferError(f"{path}: expected one input of one face and one output")
+        self.input, self.output = inputs[0], outputs[0]
+        self.input_shape = [int(d) for d in self.input["shape"][1:]]
+        self.outputs = int(self.output["shape"][-1])
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        it = self.interpreter
+        scale, zero = self.output["quantization"]
+        out = np.zeros((len(x), self.outputs), np.float32)
+        for i, face in enumerate(_quantize(x, self.input)):
+            it.set_tensor(self.input["index"], face[None])
+            it.invoke()
+            y = it.get_tensor(self.output["index"])[0]
+            out[i] = (y.astype(np.float32) - zero) * scale if scale else y
+        return out
+
+
+@contextlib.contextmanager
+def no_stderr() -> Iterator[None]:
+    """File descriptor 2 sent to /dev/null for the duration: native libraries' log lines."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:
+    """`x` as the dtype of the tensor `detail` describes (int8: by its scale and zero point)."""
+    scale, zero = detail["quantization"]
+    if not scale:
+        return np.ascontiguousarray(x, detail["dtype"])
+    info = np.iinfo(detail["dtype"])
+    return np.clip(np.round(x / scale) + zero, info.min, info.max).astype(detail["dtype"])
 
 
 def _ncnn_blobs(path: Path) -> tuple[str, str]:

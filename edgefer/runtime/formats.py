@@ -10,7 +10,7 @@ from pathlib import Path
 from edgefer.errors import BadArgumentError
 
 # every backend; "auto" runs a model on its format's own runtime (the first in `backends`)
-BACKENDS = ("auto", "ort-cpu", "ort-cuda", "opencv", "openvino", "ncnn")
+BACKENDS = ("auto", "ort-cpu", "ort-cuda", "opencv", "openvino", "ncnn", "litert")
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,22 @@ class ModelFormat:
     int8_backends: tuple[str, ...]  # those that run its int8 files correctly
     converted_from: tuple[str, ...] = ()  # export: the ONNX precisions it is converted from
     stored_as: str | None = None  # the precision its weights keep, if not the source's
-    extra: str | None = None  # the pip extra that installs its runtime and converter
+    extra: str | None = None  # the pip extra that installs its runtime (and converter)
     runtime: str | None = None  # the module its backend imports
     converter: str | None = None  # the module export converts with
+    converter_extra: str | None = None  # the pip extra of the converter, if not `extra`
+    # export: its int8 file is quantized by its own converter from the fp32 ONNX file, on the
+    # int8 ONNX file's calibration faces (not converted from the int8 ONNX file)
+    calibrates: bool = False
+
+    @property
+    def export_extra(self) -> str | None:
+        """The pip extra export needs to convert to this format."""
+        return self.converter_extra or self.extra
 
     @property
     def suffix(self) -> str:
-        """The last suffix of the file the runtime opens (.onnx, .xml, .param)."""
+        """The last suffix of the file the runtime opens (.onnx, .xml, .param, .tflite)."""
         return Path(self.ending).suffix or self.ending
 
     def files(self, path: Path) -> list[Path]:
@@ -51,17 +60,30 @@ FORMATS = {f.name: f for f in (
     ModelFormat("ncnn", ".ncnn.param", (".bin", ".json"), ("ncnn",), (),
                 converted_from=("fp32",), stored_as="fp16", extra="ncnn", runtime="ncnn",
                 converter="pnnx"),
+    # LiteRT (TensorFlow Lite) flatbuffers through litert-torch; int8 is full-integer,
+    # calibrated by ai-edge-quantizer; the metadata in the file's own metadata table
+    ModelFormat("tflite", ".tflite", (), ("litert",), ("litert",),
+                converted_from=("fp32", "int8"), extra="litert", runtime="ai_edge_litert",
+                converter="litert_torch", converter_extra="tflite-export", calibrates=True),
 )}
-INT8_ENDING = ".int8.onnx"  # an exported int8 ONNX file: NAME.int8.onnx
+
+
+def int8_ending(fmt: ModelFormat) -> str:
+    """The name ending of an exported int8 file of format `fmt`: NAME.int8.onnx."""
+    return ".int8" + fmt.ending
+
+
+INT8_ENDING = int8_ending(FORMATS["onnx"])
 
 
 def model_format(path: Path) -> ModelFormat:
-    """The format of a model file, from its name (.onnx, OpenVINO .xml, ncnn .param)."""
+    """The format of a model file, from its name (.onnx, OpenVINO .xml, ncnn .param,
+    LiteRT .tflite)."""
     for fmt in FORMATS.values():
         if path.suffix == fmt.suffix:
             return fmt
-    raise BadArgumentError(f"{path}: not a model file edgefer runs (.onnx, OpenVINO .xml or "
-                           "ncnn .param)")
+    raise BadArgumentError(f"{path}: not a model file edgefer runs (.onnx, OpenVINO .xml, "
+                           "ncnn .param or LiteRT .tflite)")
 
 
 def is_model_file(path: Path) -> bool:
@@ -70,7 +92,7 @@ def is_model_file(path: Path) -> bool:
 
 
 def own_format(backend: str) -> ModelFormat | None:
-    """The format only `backend` runs (openvino, ncnn), if it has one."""
+    """The format only `backend` runs (openvino, ncnn, litert), if it has one."""
     return next((f for f in FORMATS.values() if f.backends == (backend,)), None)
 
 
@@ -93,3 +115,16 @@ def describe_backends() -> str:
         else:
             notes.append(b)
     return "auto (the model format's own runtime), " + ", ".join(notes)
+
+
+def describe_formats() -> str:
+    """The formats export converts to, in one line for help texts: from which ONNX file,
+    and the extra each needs."""
+    def source(f: ModelFormat) -> str:
+        if f.calibrates:
+            return "fp32, and int8 calibrated on the same faces, from the fp32 ONNX file"
+        return (f"from the {' and '.join(f.converted_from)} ONNX file"
+                + "s" * (len(f.converted_from) > 1))
+    return " or ".join(
+        f"{f.name} ({f.ending}, {source(f)}; pip install 'edgefer[{f.export_extra}]')"
+        for f in FORMATS.values() if f.converted_from)

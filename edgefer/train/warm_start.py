@@ -28,7 +28,7 @@ def warm_start(model: nn.Module, arch: str, path: Path, spec: Preprocess, labels
     """Load `path`'s weights into `model` (built as `arch` for `spec` and `labels`);
     `faces` (preprocessed, N x C x H x W) measure the unfolded BatchNorm statistics."""
     if path.suffix == ".onnx":
-        arch_, spec_, labels_, weights = _read_onnx(path)
+        arch_, spec_, labels_, weights = read_onnx(path)
     else:
         ckpt = load_checkpoint(path)
         (source, spec_, labels_), arch_, weights = model_from_checkpoint(ckpt), ckpt["arch"], None
@@ -42,7 +42,7 @@ def warm_start(model: nn.Module, arch: str, path: Path, spec: Preprocess, labels
         _unfold(model, weights, faces, path)
 
 
-def _read_onnx(path: Path) -> tuple[str | None, Preprocess, list[str], dict[str, np.ndarray]]:
+def read_onnx(path: Path) -> tuple[str | None, Preprocess, list[str], dict[str, np.ndarray]]:
     """Architecture, input, labels and named weights of an edgefer fp32 ONNX file."""
     from onnx import numpy_helper
 
