@@ -162,6 +162,10 @@ def train(
     class_weights: Annotated[bool, typer.Option(help="Weight the loss by inverse class frequency.")]
         = C.class_weights,
     augment: Annotated[str, typer.Option(help=", ".join(AUGMENT_PRESETS) + ".")] = C.augment,
+    corrupt: Annotated[float, typer.Option(
+        help="Share of training faces passed through a random camera corruption (exposure, "
+             "contrast, blur, JPEG, low resolution, noise); a --teacher sees the clean face.")]
+        = C.corrupt,
     patience: Annotated[int, typer.Option(help="Early stop after N epochs without val gain "
                                                "(0 = off).")] = C.patience,
     limit: Annotated[int | None, typer.Option(help="Train on a stratified subset of N faces.")]
@@ -218,7 +222,8 @@ def train(
                 epochs=C.epochs if epochs is None else epochs, batch_size=batch_size,
                 optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
                 warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
-                class_weights=class_weights, augment=augment, patience=patience, limit=limit,
+                class_weights=class_weights, augment=augment, corrupt=corrupt,
+                patience=patience, limit=limit,
                 labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
                 init=str(init.expanduser().resolve()) if init else None,
                 teacher=teachers, kd_temperature=kd_temperature, kd_weight=kd_weight)

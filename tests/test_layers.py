@@ -13,6 +13,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = {"errors", "atomic", "cache", "images", "latency", "preprocess", "modelmeta", "modelfile",
+        "corruptions",
         "machine", "metrics", "plots"}
 # what each layer may import besides the core (the core imports only the core)
 ALLOWED = {

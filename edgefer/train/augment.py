@@ -1,13 +1,18 @@
-"""Batch augmentation on normalised tensors: random affine (rotate, shift, scale, flip) and
-random erasing, drawn from one CPU `torch.Generator` so a resumed run replays exactly; the
-pixels are resampled on the batch's own device."""
+"""Batch augmentation on normalised tensors: random affine (rotate, shift, scale, flip),
+random erasing and random camera corruptions, drawn from one CPU `torch.Generator` so a
+resumed run replays exactly; affine and erasing run on the batch's own device."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from edgefer.corruptions import random_corruptions
+from edgefer.errors import EdgeferError
+from edgefer.preprocess import Preprocess
 
 
 class Augment:
@@ -57,3 +62,25 @@ class Augment:
             & (xs >= x0.view(-1, 1, 1)) & (xs < (x0 + ew).view(-1, 1, 1))
         mask = (box & on.view(-1, 1, 1)).unsqueeze(1).to(x.device)
         return x.masked_fill(mask, 0.0)
+
+
+class Corrupt:
+    """A share `rate` of the faces through one random camera corruption
+    (`edgefer.corruptions.random_corruptions`) on the 8-bit pixels a camera gives: the batch
+    goes back to uint8 through the preprocessing, is corrupted on the CPU and normalised again.
+    """
+
+    def __init__(self, rate: float, spec: Preprocess):
+        if rate and (spec.channels != 1 or spec.layout != "NCHW"):
+            raise EdgeferError("--corrupt needs a grayscale NCHW model input")
+        self.rate, self.spec = rate, spec
+
+    def __call__(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        if not self.rate:
+            return x
+        rng = np.random.default_rng(int(torch.randint(2 ** 62, (1,), generator=g)))
+        (lo, hi), (mean,), (std,) = self.spec.range, self.spec.mean, self.spec.std
+        pixels = (x[:, 0].float().cpu().numpy() * std + mean - lo) * (255 / (hi - lo))
+        pixels = np.clip(np.round(pixels), 0, 255).astype(np.uint8)
+        faces = random_corruptions(pixels, self.rate, rng)
+        return torch.from_numpy(self.spec(faces)).to(x.device, x.dtype)

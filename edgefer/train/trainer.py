@@ -23,7 +23,7 @@ from edgefer.errors import EdgeferError
 from edgefer.models import count_params, create_model
 from edgefer.plots import plot_curves
 from edgefer.preprocess import Preprocess
-from edgefer.train.augment import Augment
+from edgefer.train.augment import Augment, Corrupt
 from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
 from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
 from edgefer.train.distill import Teacher, kd_loss
@@ -114,6 +114,7 @@ class Trainer:
         self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.optimizer, mode="max", factor=0.5, patience=3)
         self.augment = Augment(*AUGMENT_PRESETS[cfg.augment])
+        self.corrupt = Corrupt(cfg.corrupt, self.spec)
         self.weights = self._class_weights(train) if cfg.class_weights else None
         self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device) \
             if cfg.teacher else None
@@ -215,8 +216,8 @@ class Trainer:
         with _progress(self.console, f"epoch {epoch}/{cfg.epochs}", steps) as (bar, task):
             for step in range(steps):
                 idx = perm[step * batch:(step + 1) * batch].to(self.x_train.device)
-                x = self.augment(self.x_train[idx], self.gen)
-                x = x.contiguous(memory_format=torch.channels_last)
+                clean = self.augment(self.x_train[idx], self.gen)
+                x = self.corrupt(clean, self.gen).contiguous(memory_format=torch.channels_last)
                 y = self.y_train[idx]
                 if cfg.scheduler != "plateau":
                     done = ((epoch - 1) * steps + step) / (cfg.epochs * steps)
@@ -229,7 +230,8 @@ class Trainer:
                                            weight=None if self.weights is None
                                            else self.weights.to(self.device))
                     if self.teacher is not None:
-                        soft = self.teacher.soft_targets(x, cfg.kd_temperature)
+                        # the teacher sees the face before the camera's corruption
+                        soft = self.teacher.soft_targets(clean, cfg.kd_temperature)
                         loss = (1 - cfg.kd_weight) * loss + cfg.kd_weight * kd_loss(
                             logits, soft, cfg.kd_temperature)
                 self.optimizer.zero_grad(set_to_none=True)
