@@ -161,6 +161,9 @@ def train(
     label_smoothing: Annotated[float, typer.Option(help="Label smoothing.")] = C.label_smoothing,
     class_weights: Annotated[bool, typer.Option(help="Weight the loss by inverse class frequency.")]
         = C.class_weights,
+    reparam: Annotated[bool, typer.Option(
+        help="Train each 3x3 block with parallel 1x1 and identity branches (RepVGG), fused "
+             "into the plain model at export: same graph and speed.")] = C.reparam,
     augment: Annotated[str, typer.Option(help=", ".join(AUGMENT_PRESETS) + ".")] = C.augment,
     corrupt: Annotated[float, typer.Option(
         help="Share of training faces passed through a random camera corruption (exposure, "
@@ -222,7 +225,7 @@ def train(
                 epochs=C.epochs if epochs is None else epochs, batch_size=batch_size,
                 optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
                 warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
-                class_weights=class_weights, augment=augment, corrupt=corrupt,
+                class_weights=class_weights, augment=augment, corrupt=corrupt, reparam=reparam,
                 patience=patience, limit=limit,
                 labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
                 init=str(init.expanduser().resolve()) if init else None,

@@ -7,12 +7,13 @@ Stages run at 48, 24, 12 and 6 pixels; width and depth per stage set the cost.
 
 from torch import nn
 
-from edgefer.models.layers import conv_bn_relu
+from edgefer.models.layers import RepConvBNReLU, conv_bn_relu
 from edgefer.models.registry import register_model
 
 
 class EdgeNet(nn.Module):
-    """Stages of (width, depth) 3x3 Conv-BN-ReLU blocks, each stage but the last max-pooled."""
+    """Stages of (width, depth) 3x3 Conv-BN-ReLU blocks, each stage but the last max-pooled;
+    `reparam` trains each block with parallel branches (`RepConvBNReLU`), fused for export."""
 
     def __init__(
         self,
@@ -20,13 +21,15 @@ class EdgeNet(nn.Module):
         num_classes: int = 7,
         in_channels: int = 1,
         dropout: float = 0.3,
+        reparam: bool = False,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         cin = in_channels
+        block = RepConvBNReLU if reparam else conv_bn_relu
         for i, (width, depth) in enumerate(stages):
             for _ in range(depth):
-                layers.append(conv_bn_relu(cin, width))
+                layers.append(block(cin, width))
                 cin = width
             if i < len(stages) - 1:
                 layers.append(nn.MaxPool2d(2))
@@ -50,9 +53,9 @@ def _register(name: str, stages: tuple[tuple[int, int], ...]) -> None:
     widths = "-".join(str(w) for w, _ in stages)
     depths = "-".join(str(d) for _, d in stages)
 
-    @register_model(name, f"EdgeNet widths {widths}, depths {depths}, GAP head")
-    def build(num_classes: int = 7, in_channels: int = 1) -> nn.Module:
-        return EdgeNet(stages, num_classes=num_classes, in_channels=in_channels)
+    @register_model(name, f"EdgeNet widths {widths}, depths {depths}, GAP head", reparam=True)
+    def build(num_classes: int = 7, in_channels: int = 1, reparam: bool = False) -> nn.Module:
+        return EdgeNet(stages, num_classes=num_classes, in_channels=in_channels, reparam=reparam)
 
 
 for _name, _stages in _SIZES.items():

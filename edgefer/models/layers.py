@@ -1,5 +1,6 @@
 """Building blocks shared by the architectures."""
 
+import torch
 from torch import nn
 
 
@@ -23,3 +24,61 @@ def conv_bn_pairs(model: nn.Module) -> list[tuple[str, str, nn.Conv2d, nn.BatchN
                 if isinstance(module[i], nn.Conv2d) and isinstance(module[i + 1], nn.BatchNorm2d):
                     pairs.append((f"{prefix}{i}", f"{prefix}{i + 1}", module[i], module[i + 1]))
     return pairs
+
+
+class RepConvBNReLU(nn.Module):
+    """A 3x3 Conv-BN-ReLU that trains with parallel branches (RepVGG): 3x3 Conv-BN, 1x1
+    Conv-BN and, when the widths match, an identity BN, summed before the ReLU. `fused()` is
+    the single `conv_bn_relu` block computing the same function in eval mode, so the deployed
+    graph, its MACs and its latency are those of the plain block."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv3 = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                                   nn.BatchNorm2d(cout))
+        self.conv1 = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.identity = nn.BatchNorm2d(cout) if cin == cout else None
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv3(x) + self.conv1(x)
+        if self.identity is not None:
+            y = y + self.identity(x)
+        return self.relu(y)
+
+    @torch.no_grad()
+    def fused(self) -> nn.Sequential:
+        """The equivalent `conv_bn_relu` block: one 3x3 kernel and a bias (held by an identity
+        BatchNorm, as export folds it), in eval mode."""
+        conv = self.conv3[0]
+        cout, cin = conv.out_channels, conv.in_channels
+        kernel, bias = _fold(conv.weight, self.conv3[1])
+        k1, b1 = _fold(self.conv1[0].weight, self.conv1[1])
+        kernel[:, :, 1:2, 1:2] += k1
+        bias += b1
+        if self.identity is not None:
+            eye = torch.zeros_like(conv.weight)
+            eye[torch.arange(cout), torch.arange(cin), 1, 1] = 1.0
+            ki, bi = _fold(eye, self.identity)
+            kernel += ki
+            bias += bi
+        block = conv_bn_relu(cin, cout).to(conv.weight.device)
+        block[0].weight.copy_(kernel)
+        bn = block[1]
+        bn.running_mean.zero_(), bn.running_var.fill_(1 - bn.eps)
+        bn.weight.fill_(1.0), bn.bias.copy_(bias)
+        return block.eval()
+
+
+def _fold(weight: torch.Tensor, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """A bias-free conv's kernel and a BatchNorm after it as one kernel and bias (eval)."""
+    scale = bn.weight / (bn.running_var + bn.eps).sqrt()
+    return weight * scale.view(-1, 1, 1, 1), bn.bias - bn.running_mean * scale
+
+
+def reparameterize(model: nn.Module) -> nn.Module:
+    """`model` with every `RepConvBNReLU` replaced by its fused single-conv block."""
+    for name, module in list(model.named_modules()):
+        if isinstance(module, RepConvBNReLU):
+            model.set_submodule(name, module.fused())
+    return model

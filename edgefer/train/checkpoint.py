@@ -14,6 +14,7 @@ from torch import nn
 from edgefer.atomic import atomic_write
 from edgefer.errors import EdgeferError
 from edgefer.models import create_model
+from edgefer.models.layers import reparameterize
 from edgefer.preprocess import Preprocess
 
 FORMAT = "edgefer-checkpoint"
@@ -54,13 +55,15 @@ def load_checkpoint(path: str | Path, name: str = "best.pt") -> dict:
 
 
 def model_from_checkpoint(ckpt: dict) -> tuple[nn.Module, Preprocess, list[str]]:
-    """The evaluated-mode model, its preprocessing and label names stored in a checkpoint."""
+    """The evaluated-mode model, its preprocessing and label names stored in a checkpoint;
+    a model trained with `--reparam` comes fused, as the plain architecture."""
     labels = list(ckpt["labels"])
     spec = Preprocess.from_dict(ckpt["preprocess"])
-    model = create_model(ckpt["arch"], num_classes=len(labels), in_channels=spec.channels)
+    model = create_model(ckpt["arch"], num_classes=len(labels), in_channels=spec.channels,
+                         reparam=bool(ckpt.get("config", {}).get("reparam")))
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError as e:
         raise EdgeferError(f"{ckpt['path']}: weights do not fit '{ckpt['arch']}': "
                            f"{str(e).splitlines()[0]}") from None
-    return model.eval(), spec, labels
+    return reparameterize(model).eval(), spec, labels

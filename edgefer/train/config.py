@@ -24,6 +24,7 @@ class TrainConfig:
 
     data: str
     model: str = "edge-s"  # the defaults are edge-s's recipe (recipes/shipped.sh)
+    reparam: bool = False  # train-time parallel branches, fused into the plain model at export
     epochs: int = 30
     batch_size: int = 64
     optimizer: str = "adamw"
@@ -60,6 +61,7 @@ class TrainConfig:
             (self.weight_decay >= 0, "--weight-decay must not be negative"),
             (self.patience >= 0, "--patience must not be negative"),
             (self.limit is None or self.limit >= 7, "--limit must be at least 7 (one per class)"),
+            (not (self.reparam and self.init), "--reparam trains from scratch: no --init"),
             (self.kd_temperature > 0, "--kd-temperature must be positive"),
             (0.0 <= self.kd_weight <= 1.0, "--kd-weight must be in [0, 1]"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),

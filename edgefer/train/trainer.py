@@ -90,7 +90,7 @@ class Trainer:
         self.train_set, self.val_set = train, val
         self.x_train, self.y_train = self._tensors(train, soft=True)
         self.x_val, self.y_val = self._tensors(val, soft=False)
-        self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels)
+        self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels, cfg.reparam)
         if cfg.init and resume_from is None:
             warm_start(self.model, cfg.model, Path(cfg.init), self.spec, list(EMOTIONS),
                        self.x_train[:WARM_START_FACES])
