@@ -26,7 +26,9 @@ class Preprocess:
     channels: int = 1  # 1 = grayscale, 3 = RGB
     layout: str = "NCHW"
     range: tuple[float, float] = (0.0, 1.0)
-    mean: tuple[float, ...] = (0.5,)
+    # 128/255, not 0.5: grey level 128 becomes 0, so every uint8 level lands on the int8
+    # input's grid (`uint8_grid`); the shipped models predate it and keep 0.5 in their files
+    mean: tuple[float, ...] = (128 / 255,)
     std: tuple[float, ...] = (0.25,)
 
     def __post_init__(self) -> None:
@@ -41,6 +43,32 @@ class Preprocess:
             raise EdgeferError("preprocess mean and std need one value per channel")
         if any(not s > 0 for s in self.std) or not self.range[1] > self.range[0]:
             raise EdgeferError("preprocess std must be positive and range increasing")
+
+    def uint8_grid(self) -> tuple[float, int] | None:
+        """(step, zero) when every channel maps uint8 levels `step` apart with level `zero`
+        at 0: quantizing the input with that scale and zero point then keeps each of the 256
+        levels exactly. None otherwise (a mean of 0.5 puts 0 between levels 127 and 128, so
+        the quantized input rounds half of the levels onto their neighbours)."""
+        lo, hi = self.range
+        steps = {(hi - lo) / 255 / s for s in self.std}
+        zeros = [(m - lo) * 255 / (hi - lo) for m in self.mean]
+        zero = round(zeros[0])
+        if len(steps) > 1 or any(abs(z - zero) > 1e-6 for z in zeros) or not 0 <= zero <= 255:
+            return None
+        return steps.pop(), zero
+
+    def affine_to(self, other: Preprocess) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per-channel (scale, shift) with other(faces) == scale * self(faces) + shift, when
+        the two differ only in range, mean and std; None when size, colour or layout differ."""
+        if (self.size, self.channels, self.layout) != (other.size, other.channels, other.layout):
+            return None
+        (lo, hi), (lo2, hi2) = self.range, other.range
+        ratio = (hi2 - lo2) / (hi - lo)  # other's range per unit of this one's
+        std, std2 = np.asarray(self.std), np.asarray(other.std)
+        mean, mean2 = np.asarray(self.mean), np.asarray(other.mean)
+        scale = ratio * std / std2
+        shift = (lo2 - mean2 + ratio * (mean - lo)) / std2
+        return scale.astype(np.float32), shift.astype(np.float32)
 
     def to_dict(self) -> dict:
         """JSON-ready description (stored in checkpoints and ONNX metadata)."""

@@ -72,13 +72,14 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
         metas = {"fp32": meta}
         write_with_metadata(work / "raw.onnx", metas["fp32"], staged["fp32"])
         if calib is not None:
-            quantize_int8(work / "raw.onnx", work / "int8.onnx", calib, spec, opts.calib_method,
-                          opts.activations, opts.reduce_range, work)
+            input_quant = quantize_int8(work / "raw.onnx", work / "int8.onnx", calib, spec,
+                                        opts.calib_method, opts.activations, opts.reduce_range,
+                                        work)
             staged["int8"] = work / INT8_NAME
             weights = f"int8 per-channel, {REDUCE_RANGES[opts.reduce_range]}"
             calibration = {"method": opts.calib_method, "samples": len(calib),
                            "seed": opts.seed, "split": "train", "activations": opts.activations,
-                           "weights": weights, "format": "QDQ"}
+                           "weights": weights, "input": input_quant, "format": "QDQ"}
             metas["int8"] = replace(meta, precision="int8", calibration=calibration)
             write_with_metadata(work / "int8.onnx", metas["int8"], staged["int8"])
         results, probs = {}, {}

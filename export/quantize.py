@@ -68,9 +68,11 @@ def stem_weight(graph: onnx.GraphProto) -> str:
 
 
 def quantize_int8(fp32: Path, out: Path, faces: FaceSet, spec: Preprocess, method: str,
-                  activations: str, reduce_range: str, work: Path) -> None:
+                  activations: str, reduce_range: str, work: Path) -> str:
     """fp32 ONNX -> QDQ int8 ONNX: per-channel int8 weights, the softmax left in float
-    (`method`, `activations` and `reduce_range` checked by `ExportOptions`).
+    (`method`, `activations` and `reduce_range` checked by `ExportOptions`). The input is
+    quantized on its uint8 grid where `spec` has one (`Preprocess.uint8_grid`), else
+    calibrated like every activation; returns which ("uint8 grid" or "calibrated").
 
     `reduce_range` says which weights keep to 7 bits: the stem's (the convolution reading
     the image), all or none. x86 CPUs without VNNI (AVX2: AMD Zen 1-3, Intel before Cascade
@@ -87,6 +89,13 @@ def quantize_int8(fp32: Path, out: Path, faces: FaceSet, spec: Preprocess, metho
     softmax = [n.name for n in graph.node if n.op_type == "Softmax"]
     overrides = {stem_weight(graph): [{"axis": 0, "reduce_range": True}]} \
         if reduce_range == "stem" else {}
+    grid = spec.uint8_grid()
+    if grid is not None:  # the input quantized on its own uint8 grid, whatever calibration saw
+        step, zero = grid
+        zero_point = np.array(zero, np.uint8) if activations == "uint8" else \
+            np.array(zero - 128, np.int8)
+        overrides[graph.input[0].name] = [{"scale": np.array(step, np.float32),
+                                           "zero_point": zero_point}]
     quantize_static(
         str(prepared), str(out), FaceReader(faces, spec, graph.input[0].name),
         quant_format=QuantFormat.QDQ, per_channel=True, weight_type=QuantType.QInt8,
@@ -94,3 +103,4 @@ def quantize_int8(fp32: Path, out: Path, faces: FaceSet, spec: Preprocess, metho
         nodes_to_exclude=softmax, calibration_cache_path=None,
         reduce_range=reduce_range == "all",
         extra_options={"CalibTensorRangeSymmetric": False, "TensorQuantOverrides": overrides})
+    return "calibrated" if grid is None else "uint8 grid"

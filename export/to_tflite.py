@@ -29,7 +29,7 @@ from edgefer.train.warm_start import read_onnx
 
 # what an int8 LiteRT file's metadata says of its quantization (beside the faces it used)
 QUANTIZATION = {"method": "minmax", "activations": "int8", "weights": "int8 per-channel",
-                "format": "LiteRT full integer"}
+                "input": "calibrated", "format": "LiteRT full integer"}
 
 
 def network_from_onnx(path: os.PathLike) -> nn.Module:

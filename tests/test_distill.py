@@ -34,6 +34,18 @@ def test_checkpoint_and_onnx_teachers_agree(trained_run, exported, fer):
     assert torch.allclose(both.soft_targets(x, 4.0), ta, atol=1e-6)  # averaged
 
 
+def test_teacher_normalised_otherwise_sees_its_own_input(exported, fer):
+    """A student normalised with mean 0.5 (the shipped models') and a teacher with the
+    default 128/255: the teacher's targets are its outputs on its own input."""
+    faces = fer.split("val").images[:32]
+    cpu, older = torch.device("cpu"), Preprocess(mean=(0.5,))
+    teacher = Teacher([str(exported / "model.onnx")], older, list(EMOTIONS), cpu)
+    got = teacher.soft_targets(torch.from_numpy(older(faces)), 1.0)
+    own = Teacher([str(exported / "model.onnx")], Preprocess(), list(EMOTIONS), cpu)
+    assert torch.allclose(got, own.soft_targets(torch.from_numpy(Preprocess()(faces)), 1.0),
+                          atol=1e-5)
+
+
 def test_teacher_with_other_input_is_refused(trained_run):
     with pytest.raises(Exception, match="input or labels differ"):
         Teacher([str(trained_run / "best.pt")], Preprocess(size=(64, 64)), list(EMOTIONS),

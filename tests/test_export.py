@@ -51,12 +51,29 @@ def test_metadata_round_trip(exported):
                                   "neutral"]
         assert clf.meta.preprocess == Preprocess()
         assert meta["input"] == {"size": [48, 48], "channels": 1, "layout": "NCHW",
-                                 "range": [0.0, 1.0], "mean": [0.5], "std": [0.25]}
+                                 "range": [0.0, 1.0], "mean": [128 / 255], "std": [0.25]}
         assert meta["arch"] == "edge-s" and meta["params"] > 0
         assert set(meta["metrics"]) >= {"val_acc", "test_acc"}
     assert int8.meta.calibration["method"] == "minmax"
     assert 290 <= int8.meta.calibration["samples"] <= 310
     assert fp32.meta.calibration is None
+    assert int8.meta.calibration["input"] == "uint8 grid"
+
+
+def test_int8_input_keeps_every_grey_level(exported):
+    """The default input is quantized on its uint8 grid, not by calibration: grey level p
+    becomes the uint8 value p itself (scale 4/255, zero point 128)."""
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(exported / "model.int8.onnx")).graph
+    node = next(n for n in graph.node
+                if n.op_type == "QuantizeLinear" and n.input[0] == graph.input[0].name)
+    init = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    scale, zero_point = init[node.input[1]], init[node.input[2]]
+    assert zero_point.dtype == np.uint8 and int(zero_point) == 128
+    levels = np.resize(np.arange(256, dtype=np.uint8), (48, 48))  # every level, unresized
+    q = np.clip(np.round(Preprocess()([levels]) / scale) + zero_point, 0, 255)
+    assert np.array_equal(q[0, 0], levels)
 
 
 def test_onnx_matches_pytorch(exported, trained_run, fer):

@@ -14,7 +14,7 @@ def test_fer_faces_fast_path_matches_general_path(fer):
     slow = spec(list(faces))
     assert fast.shape == (16, 1, 48, 48) and fast.dtype == np.float32
     assert np.array_equal(fast, slow)
-    assert np.allclose(fast, (faces[:, None] / 255.0 - 0.5) / 0.25, atol=1e-6)
+    assert np.allclose(fast, (faces[:, None] / 255.0 - 128 / 255) / 0.25, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(48, 48), (96, 80), (30, 30, 1), (64, 64, 3), (64, 64, 4)])
@@ -56,3 +56,24 @@ def test_round_trip_and_bad_descriptions():
 def test_bad_crops_are_refused(img):
     with pytest.raises(EdgeferError):
         Preprocess()([img])
+
+
+def test_the_default_input_lies_on_its_uint8_grid():
+    step, zero = Preprocess().uint8_grid()
+    assert (step, zero) == (pytest.approx(4 / 255), 128)
+    levels = np.resize(np.arange(256, dtype=np.uint8), (48, 48))  # every level, unresized
+    x = Preprocess()([levels])
+    assert np.array_equal(np.round(x / np.float32(step)).astype(int) + zero, levels[None, None])
+    assert Preprocess(mean=(0.5,)).uint8_grid() is None  # 0 falls between levels 127 and 128
+    assert Preprocess(channels=3, mean=(0.0,) * 3, std=(1.0, 1.0, 0.5)).uint8_grid() is None
+    assert Preprocess(channels=3, mean=(0.0,) * 3, std=(1.0,) * 3).uint8_grid() == (1 / 255, 0)
+
+
+@pytest.mark.parametrize("other", [
+    Preprocess(mean=(0.5,)), Preprocess(range=(-1.0, 1.0), mean=(0.1,), std=(0.7,))])
+def test_affine_to_maps_one_normalisation_onto_another(other):
+    faces = np.random.default_rng(2).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    scale, shift = Preprocess().affine_to(other)
+    assert np.allclose(Preprocess()(faces) * scale[:, None, None] + shift[:, None, None],
+                       other(faces), atol=1e-5)
+    assert Preprocess().affine_to(Preprocess(size=(64, 64))) is None

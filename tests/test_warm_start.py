@@ -91,6 +91,11 @@ def test_train_from_an_exported_model(exported, small_npz, tmp_path):
     # one epoch at a small rate on 700 faces: the warm start keeps most of what it knew
     cold = load_checkpoint(tmp_path / "cold")["best"]["val_acc"]
     assert ckpt["best"]["val_acc"] > cold + 0.05
+    # the shipped models normalise with mean 0.5: a run warm-started from one keeps its input
+    shipped = Path(__file__).parents[1] / "edgefer" / "assets" / "edge-s.onnx"
+    run_cli("train", "--data", str(small_npz), "--model", "edge-s", "--epochs", "1",
+            "--lr", "1e-4", "--init", str(shipped), "--out", str(tmp_path / "shipped"))
+    assert load_checkpoint(tmp_path / "shipped")["preprocess"]["mean"] == [0.5]
     bad = run_cli("train", "--data", str(small_npz), "--model", "edge-s", "--init",
                   str(exported / "model.int8.onnx"), "--out", str(tmp_path / "x"), check=False)
     assert_one_line_error(bad, "need the fp32 model")

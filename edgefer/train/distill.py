@@ -32,14 +32,17 @@ class Teacher:
     def _load(self, path: Path, spec: Preprocess, labels: list[str]):
         """A callable: normalised batch (N, C, H, W) -> (N, classes) log-probabilities."""
         clf = EmotionClassifier(path) if is_model_file(path) else CheckpointClassifier(path)
-        if clf.preprocess != spec or clf.labels != labels:
+        affine = spec.affine_to(clf.preprocess)
+        if affine is None or clf.labels != labels:
             raise EdgeferError(f"--teacher {path}: its input or labels differ from the "
                                "student's, so its outputs cannot be targets")
+        # a teacher normalised otherwise (e.g. mean 0.5 against 128/255) sees its own input
+        scale, shift = (torch.from_numpy(a).view(1, -1, 1, 1).to(self.device) for a in affine)
         if isinstance(clf, CheckpointClassifier):  # stays in torch, on the student's device
             model = clf.model.to(self.device, memory_format=torch.channels_last)
-            return lambda x: model(x).float().log_softmax(1)
-        return lambda x: torch.from_numpy(np.log(np.maximum(
-            clf.run_tensor(x.float().contiguous().cpu().numpy()), 1e-8))).to(self.device)
+            return lambda x: model(x * scale + shift).float().log_softmax(1)
+        return lambda x: torch.from_numpy(np.log(np.maximum(clf.run_tensor(
+            (x * scale + shift).float().contiguous().cpu().numpy()), 1e-8))).to(self.device)
 
     @torch.no_grad()
     def soft_targets(self, x: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -29,7 +29,7 @@ from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
 from edgefer.train.distill import Teacher, kd_loss
 from edgefer.train.distributed import SINGLE, World
 from edgefer.train.precision import autocast_dtype
-from edgefer.train.warm_start import warm_start
+from edgefer.train.warm_start import source_input, warm_start
 
 WARM_START_FACES = 4096  # Training faces that measure an --init ONNX file's BatchNorm statistics
 HISTORY_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
@@ -77,7 +77,12 @@ class Trainer:
         self.device = pick_device(cfg.device, world)
         torch.manual_seed(cfg.seed)  # the same initial weights in every process
         self.gen = torch.Generator().manual_seed(cfg.seed + world.rank)  # own augmentations
-        self.spec = Preprocess()
+        # a run keeps the input it began with: a resumed run its checkpoint's, a warm start
+        # its source's (the shipped models normalise with mean 0.5), a new run the default
+        if resume_from is not None:
+            self.spec = Preprocess.from_dict(resume_from["preprocess"])
+        else:
+            self.spec = source_input(Path(cfg.init)) if cfg.init else Preprocess()
         faces = load_faces(cfg.data, skip_bad=cfg.skip_bad, labels=cfg.labels)
         if faces.skipped:
             console.print(f"[yellow]skipped {faces.skipped} malformed rows[/]")

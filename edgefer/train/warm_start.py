@@ -42,6 +42,14 @@ def warm_start(model: nn.Module, arch: str, path: Path, spec: Preprocess, labels
         _unfold(model, weights, faces, path)
 
 
+def source_input(path: Path) -> Preprocess:
+    """The preprocessing of a warm start's source (checkpoint, run directory or fp32 ONNX):
+    a warm-started run keeps the input its weights were trained on."""
+    if path.suffix == ".onnx":
+        return read_onnx(path)[1]
+    return Preprocess.from_dict(load_checkpoint(path)["preprocess"])
+
+
 def read_onnx(path: Path) -> tuple[str | None, Preprocess, list[str], dict[str, np.ndarray]]:
     """Architecture, input, labels and named weights of an edgefer fp32 ONNX file."""
     from onnx import numpy_helper
