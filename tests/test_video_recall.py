@@ -40,6 +40,9 @@ def test_default_finds_64_px_faces_the_former_pass_missed(fer, tmp_path):
     assert scores["default"].recall >= 0.9, scores["default"]
     assert scores["default"].recall >= scores["former"].recall + 0.3, scores
     assert scores["default"].false <= 0.1 * scores["default"].frames
+    # the steady rate leaves out the first frame's pyramid search
+    assert len(scores["default"].steady_seconds) == 1
+    assert scores["default"].steady_fps > scores["default"].fps
 
 
 def test_one_writer_for_every_test_video(fer, tmp_path):
