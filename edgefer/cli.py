@@ -189,6 +189,9 @@ def train(
              "(their probabilities are averaged).")] = None,
     kd_temperature: Annotated[float, typer.Option(help="Distillation temperature.")]
         = C.kd_temperature,
+    ema: Annotated[float, typer.Option(
+        help="Validate, keep and export an exponential moving average of the weights, with "
+             "this decay per step (e.g. 0.999); 0: off.")] = C.ema,
     kd_weight: Annotated[float, typer.Option(
         help="Share of the loss from the teachers (the rest from the labels).")] = C.kd_weight,
     out: Annotated[Path | None, typer.Option(help="Run directory (default: runs/MODEL, "
@@ -225,8 +228,8 @@ def train(
                 epochs=C.epochs if epochs is None else epochs, batch_size=batch_size,
                 optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
                 warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
-                class_weights=class_weights, augment=augment, corrupt=corrupt, reparam=reparam,
-                patience=patience, limit=limit,
+                class_weights=class_weights, augment=augment, corrupt=corrupt, ema=ema,
+                reparam=reparam, patience=patience, limit=limit,
                 labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
                 init=str(init.expanduser().resolve()) if init else None,
                 teacher=teachers, kd_temperature=kd_temperature, kd_weight=kd_weight)

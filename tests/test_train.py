@@ -84,8 +84,32 @@ def test_foreign_and_missing_checkpoints(tmp_path):
     (["--model", "vgg99"], "unknown model"),
     (["--epochs", "0"], "--epochs must be at least 1"),
     (["--optimizer", "lion"], "--optimizer must be one of"),
+    (["--ema", "1"], "--ema must be in [0, 1)"),
 ])
 def test_bad_train_options(small_npz, tmp_path, args, message):
     proc = run_cli("train", "--data", str(small_npz), "--out", str(tmp_path / "r"), *args,
                    check=False)
     assert_one_line_error(proc, message)
+
+
+@pytest.mark.slow
+def test_ema_is_what_is_validated_kept_and_resumed(small_npz, tmp_path):
+    """--ema: checkpoints hold the averaged weights as the model (what val scored, what
+    export reads) and the optimizer's own beside them; a resumed run equals an unbroken one."""
+    from edgefer.data import load_faces
+
+    args = ("train", "--data", str(small_npz), "--model", "edge-s", "--batch-size", "32",
+            "--augment", "none", "--scheduler", "plateau", "--ema", "0.9")  # lr: not by epochs
+    run_cli(*args, "--epochs", "2", "--out", str(tmp_path / "whole"))
+    run_cli(*args, "--epochs", "1", "--out", str(tmp_path / "cut"))
+    run_cli("train", "--resume", str(tmp_path / "cut"), "--epochs", "2")
+    whole, cut = history(tmp_path / "whole"), history(tmp_path / "cut")
+    assert [r["val_acc"] for r in whole] == [r["val_acc"] for r in cut]
+    last = load_checkpoint(tmp_path / "whole", "last.pt")
+    assert last["ema_steps"] == 2 * 22  # 700 faces in batches of 32, two epochs
+    assert any(not torch.equal(v, last["trained"][k]) for k, v in last["model"].items())
+    val = load_faces(small_npz).split("val")
+    model, spec, _ = model_from_checkpoint(last)
+    with torch.no_grad():
+        acc = (model(torch.from_numpy(spec(val.images))).argmax(1).numpy() == val.labels).mean()
+    assert acc == pytest.approx(float(whole[-1]["val_acc"]), abs=1e-9)

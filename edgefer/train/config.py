@@ -36,6 +36,7 @@ class TrainConfig:
     class_weights: bool = False
     augment: str = "default"
     corrupt: float = 0.0  # share of training faces through a random camera corruption
+    ema: float = 0.0  # decay of an exponential moving average of the weights, per step; 0 = off
     patience: int = 0  # early stopping: epochs without val improvement; 0 = off
     limit: int | None = None  # train on a stratified subset of this many Training faces
     labels: str = "fer2013"
@@ -56,6 +57,7 @@ class TrainConfig:
             (self.scheduler in SCHEDULERS, f"--scheduler must be one of {SCHEDULERS}"),
             (self.augment in AUGMENT_PRESETS, f"--augment must be one of {tuple(AUGMENT_PRESETS)}"),
             (0.0 <= self.corrupt <= 1.0, "--corrupt must be in [0, 1]"),
+            (0.0 <= self.ema < 1.0, "--ema must be in [0, 1)"),
             (0.0 <= self.label_smoothing < 1.0, "--label-smoothing must be in [0, 1)"),
             (self.lr is None or self.lr > 0, "--lr must be positive"),
             (self.weight_decay >= 0, "--weight-decay must not be negative"),

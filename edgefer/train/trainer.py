@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from edgefer.atomic import atomic_write_text
 from edgefer.data import EMOTIONS, FaceSet, load_faces
@@ -116,6 +117,10 @@ class Trainer:
             self.net = DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.cuda else None)
         self.optimizer = self._optimizer()
+        # the weights validated, kept and exported: the model's own, or their moving average
+        self.ema = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema),
+                                 use_buffers=True) if cfg.ema else None
+        self.evaluated = self.model if self.ema is None else self.ema.module
         self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.optimizer, mode="max", factor=0.5, patience=3)
         self.augment = Augment(*AUGMENT_PRESETS[cfg.augment])
@@ -155,7 +160,10 @@ class Trainer:
         return torch.tensor(w / w.mean(), dtype=torch.float32)
 
     def _restore(self, ckpt: dict) -> None:
-        self.model.load_state_dict(ckpt["model"])
+        self.model.load_state_dict(ckpt.get("trained", ckpt["model"]))
+        if self.ema is not None:
+            self.ema.module.load_state_dict(ckpt["model"])
+            self.ema.n_averaged.fill_(ckpt["ema_steps"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.plateau.load_state_dict(ckpt["plateau"])
         self.scaler.load_state_dict(ckpt["scaler"])
@@ -243,6 +251,8 @@ class Trainer:
                 self.scaler.scale(loss).backward()
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
+                if self.ema is not None:
+                    self.ema.update_parameters(self.model)
                 hard = y if y.ndim == 1 else y.argmax(1)
                 total_loss += loss.item() * len(idx)
                 correct += int((logits.argmax(1) == hard).sum())
@@ -269,10 +279,10 @@ class Trainer:
     def validate(self) -> tuple[float, float]:
         """Loss and accuracy on PublicTest (no augmentation, no label smoothing); each process
         takes every world.size-th face and the sums are reduced."""
-        self.model.eval()
+        model = self.evaluated.eval()
         x, y = self.x_val[self.world.rank::self.world.size], self.y_val[self.world.rank::
                                                                         self.world.size]
-        logits = torch.cat([self.model(xb.to(self.device, memory_format=torch.channels_last))
+        logits = torch.cat([model(xb.to(self.device, memory_format=torch.channels_last))
                             .float().cpu()
                             for xb in x.split(512)])
         loss, correct, n = self.world.sum([
@@ -290,11 +300,14 @@ class Trainer:
             "labels": list(EMOTIONS),
             "preprocess": self.spec.to_dict(),
             "config": self.cfg.to_dict(),
-            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "model": _cpu(self.evaluated.state_dict()),
             "epoch": len(self.history),
             "history": self.history,
             "best": self.best,
         }
+        if generators is not None and self.ema is not None:  # the optimizer's own weights
+            payload |= {"trained": _cpu(self.model.state_dict()),
+                        "ema_steps": int(self.ema.n_averaged)}
         if generators is not None:
             payload |= {
                 "optimizer": self.optimizer.state_dict(),
@@ -311,6 +324,10 @@ class Trainer:
         writer.writerows(self.history)
         atomic_write_text(self.out / "metrics.csv", buf.getvalue())
         plot_curves(self.history, self.out / "curves.png")
+
+
+def _cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu() for k, v in state.items()}
 
 
 @contextlib.contextmanager
