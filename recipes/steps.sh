@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The A/B pairs behind docs/training.md's "What each step gave": each arm trained, exported
+# (int8, as shipped) and run through the corruption benchmark on val. Choose on val only.
+#   recipes/steps.sh corrupt   # edge fine-tuned 10 epochs from the shipped one, --corrupt 0.5 vs 0
+#   recipes/steps.sh reparam   # edge-s from scratch, 20 epochs, --reparam vs plain
+# Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
+set -euo pipefail
+: "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
+step=${1:?usage: recipes/steps.sh corrupt|reparam}
+recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
+        --augment default)
+
+# arm RUN [options]: train (or continue) the run, export it, benchmark its int8 file on val
+arm() {
+  local run=$1
+  shift
+  if [ ! -f "$run/last.pt" ]; then
+    edgefer train "${recipe[@]}" "$@" --out "$run"
+  elif [ ! -f "$run/export/model.int8.onnx" ]; then
+    edgefer train --resume "$run"
+  fi
+  [ -f "$run/export/model.int8.onnx" ] || edgefer export "$run" --int8 --calib-size 1000 \
+    --calib-method minmax --reduce-range stem --out "$run/export"
+  python benchmarks/corruption.py --split val --model "$run/export/model.int8.onnx" \
+    --out "$run/corruption_val"
+}
+
+case $step in
+  corrupt)
+    # the shipped edge as start and teacher; the teacher sees the clean face
+    shipped=edgefer/assets/edge.onnx
+    for rate in 0.5 0; do
+      arm "runs/edge-rob-$rate" --model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 \
+        --init "$shipped" --teacher "$shipped" --corrupt "$rate"
+    done ;;
+  reparam)
+    arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
+    arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
+      --reparam ;;
+  *) echo "unknown step $step: corrupt or reparam" >&2; exit 2 ;;
+esac
