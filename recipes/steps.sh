@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The A/B pairs behind docs/training.md's "What each step gave": each arm trained, exported
 # (int8, as shipped) and run through the corruption benchmark on val. Choose on val only.
-#   recipes/steps.sh corrupt   # edge fine-tuned 10 epochs from the shipped one, --corrupt 0.5 vs 0
+#   recipes/steps.sh corrupt   # edge fine-tuned 10 epochs from the shipped one, --corrupt 0.5, 0.25, 0
 #   recipes/steps.sh reparam   # edge-s from scratch, 20 epochs, --reparam vs plain
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
@@ -29,7 +29,7 @@ case $step in
   corrupt)
     # the shipped edge as start and teacher; the teacher sees the clean face
     shipped=edgefer/assets/edge.onnx
-    for rate in 0.5 0; do
+    for rate in 0.5 0.25 0; do
       arm "runs/edge-rob-$rate" --model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 \
         --init "$shipped" --teacher "$shipped" --corrupt "$rate"
     done ;;
