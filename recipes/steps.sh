@@ -3,10 +3,11 @@
 # (int8, as shipped) and run through the corruption benchmark on val. Choose on val only.
 #   recipes/steps.sh corrupt   # edge fine-tuned 10 epochs from the shipped one, --corrupt 0.5, 0.25, 0
 #   recipes/steps.sh reparam   # edge-s from scratch, 20 epochs, --reparam vs plain
+#   recipes/steps.sh ema       # the --corrupt 0.25 arm again with --ema 0.998 (its twin: corrupt)
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -25,17 +26,20 @@ arm() {
     --out "$run/corruption_val"
 }
 
+# the shipped edge as start and teacher; the teacher sees the clean face
+shipped=edgefer/assets/edge.onnx
+tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$shipped"
+      --teacher "$shipped")
 case $step in
   corrupt)
-    # the shipped edge as start and teacher; the teacher sees the clean face
-    shipped=edgefer/assets/edge.onnx
     for rate in 0.5 0.25 0; do
-      arm "runs/edge-rob-$rate" --model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 \
-        --init "$shipped" --teacher "$shipped" --corrupt "$rate"
+      arm "runs/edge-rob-$rate" "${tune[@]}" --corrupt "$rate"
     done ;;
+  ema)
+    arm runs/edge-rob-0.25-ema "${tune[@]}" --corrupt 0.25 --ema 0.998 ;;
   reparam)
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt or reparam" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam or ema" >&2; exit 2 ;;
 esac
