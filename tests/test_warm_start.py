@@ -15,7 +15,7 @@ from edgefer.errors import EdgeferError
 from edgefer.models import create_model
 from edgefer.preprocess import Preprocess
 from edgefer.train.checkpoint import load_checkpoint
-from edgefer.train.warm_start import warm_start
+from edgefer.train.warm_start import read_source, warm_start
 
 SPEC, LABELS = Preprocess(), list(EMOTIONS)
 
@@ -26,7 +26,7 @@ def _faces(fer, split: str, n: int) -> torch.Tensor:
 
 def _started(arch: str, path: Path, faces: torch.Tensor) -> torch.nn.Module:
     model = create_model(arch, len(LABELS), SPEC.channels)
-    warm_start(model, arch, path, SPEC, LABELS, faces)
+    warm_start(model, arch, read_source(path), LABELS, faces)
     return model
 
 

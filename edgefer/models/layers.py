@@ -2,6 +2,7 @@
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 
 def conv_bn_relu(cin: int, cout: int, bias: bool = False) -> nn.Sequential:
@@ -64,16 +65,23 @@ class RepConvBNReLU(nn.Module):
             bias += bi
         block = conv_bn_relu(cin, cout).to(conv.weight.device)
         block[0].weight.copy_(kernel)
-        bn = block[1]
-        bn.running_mean.zero_(), bn.running_var.fill_(1 - bn.eps)
-        bn.weight.fill_(1.0), bn.bias.copy_(bias)
+        bias_only(block[1], bias)
         return block.eval()
 
 
 def _fold(weight: torch.Tensor, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
-    """A bias-free conv's kernel and a BatchNorm after it as one kernel and bias (eval)."""
-    scale = bn.weight / (bn.running_var + bn.eps).sqrt()
-    return weight * scale.view(-1, 1, 1, 1), bn.bias - bn.running_mean * scale
+    """A bias-free conv's kernel and the BatchNorm after it as one kernel and bias (eval)."""
+    kernel, bias = fuse_conv_bn_weights(weight, None, bn.running_mean, bn.running_var, bn.eps,
+                                        bn.weight, bn.bias)
+    return kernel.detach(), bias.detach()
+
+
+@torch.no_grad()
+def bias_only(bn: nn.BatchNorm2d, bias: torch.Tensor) -> None:
+    """Set `bn` to add `bias` and nothing else in eval mode (how a folded conv's bias rides
+    in a Conv-BN pair)."""
+    bn.running_mean.zero_(), bn.running_var.fill_(1 - bn.eps)
+    bn.weight.fill_(1.0), bn.bias.copy_(bias)
 
 
 def reparameterize(model: nn.Module) -> nn.Module:

@@ -30,7 +30,7 @@ from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
 from edgefer.train.distill import Teacher, kd_loss
 from edgefer.train.distributed import SINGLE, World
 from edgefer.train.precision import autocast_dtype
-from edgefer.train.warm_start import source_input, warm_start
+from edgefer.train.warm_start import read_source, warm_start
 
 WARM_START_FACES = 4096  # Training faces that measure an --init ONNX file's BatchNorm statistics
 HISTORY_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
@@ -80,10 +80,11 @@ class Trainer:
         self.gen = torch.Generator().manual_seed(cfg.seed + world.rank)  # own augmentations
         # a run keeps the input it began with: a resumed run its checkpoint's, a warm start
         # its source's (the shipped models normalise with mean 0.5), a new run the default
+        source = read_source(Path(cfg.init)) if cfg.init and resume_from is None else None
         if resume_from is not None:
             self.spec = Preprocess.from_dict(resume_from["preprocess"])
         else:
-            self.spec = source_input(Path(cfg.init)) if cfg.init else Preprocess()
+            self.spec = source.spec if source else Preprocess()
         faces = load_faces(cfg.data, skip_bad=cfg.skip_bad, labels=cfg.labels)
         if faces.skipped:
             console.print(f"[yellow]skipped {faces.skipped} malformed rows[/]")
@@ -97,8 +98,8 @@ class Trainer:
         self.x_train, self.y_train = self._tensors(train, soft=True)
         self.x_val, self.y_val = self._tensors(val, soft=False)
         self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels, cfg.reparam)
-        if cfg.init and resume_from is None:
-            warm_start(self.model, cfg.model, Path(cfg.init), self.spec, list(EMOTIONS),
+        if source is not None:
+            warm_start(self.model, cfg.model, source, list(EMOTIONS),
                        self.x_train[:WARM_START_FACES])
         self.model = self.model.to(self.device)
         self.cuda = self.device.type == "cuda"
@@ -117,10 +118,8 @@ class Trainer:
             self.net = DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.cuda else None)
         self.optimizer = self._optimizer()
-        # the weights validated, kept and exported: the model's own, or their moving average
         self.ema = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema),
                                  use_buffers=True) if cfg.ema else None
-        self.evaluated = self.model if self.ema is None else self.ema.module
         self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.optimizer, mode="max", factor=0.5, patience=3)
         self.augment = Augment(*AUGMENT_PRESETS[cfg.augment])
@@ -136,6 +135,11 @@ class Trainer:
         self.best = {"epoch": 0, "val_acc": -1.0}
         if resume_from is not None:
             self._restore(resume_from)
+
+    @property
+    def evaluated(self) -> torch.nn.Module:
+        """The weights validated, kept and exported: the model's own, or their moving average."""
+        return self.model if self.ema is None else self.ema.module
 
     def _tensors(self, faces: FaceSet, soft: bool) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.from_numpy(self.spec(faces.images))

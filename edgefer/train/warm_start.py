@@ -10,6 +10,7 @@ function in eval mode, and nearly the same in training mode (batch statistics).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,36 +19,48 @@ from torch import nn
 
 from edgefer.errors import EdgeferError
 from edgefer.modelfile import load_fp32
-from edgefer.models.layers import conv_bn_pairs
+from edgefer.models.layers import bias_only, conv_bn_pairs
 from edgefer.preprocess import Preprocess
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 
-def warm_start(model: nn.Module, arch: str, path: Path, spec: Preprocess, labels: list[str],
+@dataclass
+class WarmSource:
+    """A warm start's source, read once: its architecture, input and labels, and its weights:
+    a checkpoint's model, or an fp32 ONNX file's folded weights by name."""
+
+    path: Path
+    arch: str | None
+    spec: Preprocess
+    labels: list[str]
+    model: nn.Module | None = None
+    weights: dict[str, np.ndarray] | None = None
+
+
+def read_source(path: Path) -> WarmSource:
+    """Read a checkpoint, run directory or fp32 ONNX file to start a run from; the run takes
+    its input (`spec`): weights are only right for the input they were trained on."""
+    if path.suffix == ".onnx":
+        arch, spec, labels, weights = read_onnx(path)
+        return WarmSource(path, arch, spec, labels, weights=weights)
+    ckpt = load_checkpoint(path)
+    model, spec, labels = model_from_checkpoint(ckpt)
+    return WarmSource(path, ckpt["arch"], spec, labels, model=model)
+
+
+def warm_start(model: nn.Module, arch: str, source: WarmSource, labels: list[str],
                faces: torch.Tensor) -> None:
-    """Load `path`'s weights into `model` (built as `arch` for `spec` and `labels`);
+    """Load `source`'s weights into `model` (built as `arch` for `source.spec` and `labels`);
     `faces` (preprocessed, N x C x H x W) measure the unfolded BatchNorm statistics."""
-    if path.suffix == ".onnx":
-        arch_, spec_, labels_, weights = read_onnx(path)
+    if source.arch != arch:
+        raise EdgeferError(f"--init {source.path}: holds an {source.arch!r} model, not {arch!r} "
+                           "(--model)")
+    if source.labels != labels:
+        raise EdgeferError(f"--init {source.path}: its labels differ from this run's")
+    if source.model is not None:
+        model.load_state_dict(source.model.state_dict())
     else:
-        ckpt = load_checkpoint(path)
-        (source, spec_, labels_), arch_, weights = model_from_checkpoint(ckpt), ckpt["arch"], None
-    if arch_ != arch:
-        raise EdgeferError(f"--init {path}: holds an {arch_!r} model, not {arch!r} (--model)")
-    if (spec_, labels_) != (spec, labels):
-        raise EdgeferError(f"--init {path}: its input or labels differ from this run's")
-    if weights is None:
-        model.load_state_dict(source.state_dict())
-    else:
-        _unfold(model, weights, faces, path)
-
-
-def source_input(path: Path) -> Preprocess:
-    """The preprocessing of a warm start's source (checkpoint, run directory or fp32 ONNX):
-    a warm-started run keeps the input its weights were trained on."""
-    if path.suffix == ".onnx":
-        return read_onnx(path)[1]
-    return Preprocess.from_dict(load_checkpoint(path)["preprocess"])
+        _unfold(model, source.weights, faces, source.path)
 
 
 def read_onnx(path: Path) -> tuple[str | None, Preprocess, list[str], dict[str, np.ndarray]]:
@@ -85,9 +98,7 @@ def _unfold(model: nn.Module, weights: dict[str, np.ndarray], faces: torch.Tenso
         if conv.bias is not None:
             conv.bias.zero_()
         shifts[conv_name] = torch.from_numpy(weights[f"{conv_name}.bias"])
-        # identity BatchNorm plus the folded bias: the exported function, exactly
-        bn.running_mean.zero_(), bn.running_var.fill_(1 - bn.eps)
-        bn.weight.fill_(1.0), bn.bias.copy_(shifts[conv_name])
+        bias_only(bn, shifts[conv_name])  # the exported function, exactly
     stats = _conv_output_stats(model, [conv for _, _, conv, _ in pairs], faces)
     for (conv_name, _, _, bn), (mean, var) in zip(pairs, stats, strict=True):
         # the same function with the statistics training will see: scale * (x - mean) / std
