@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The A/B pairs behind docs/training.md's "What each step gave": each arm trained, exported
 # (int8, as shipped) and run through the corruption benchmark on val. Choose on val only.
-#   recipes/steps.sh corrupt   # edge fine-tuned 10 epochs from the shipped one, --corrupt 0.5, 0.25, 0
+#   recipes/steps.sh corrupt   # edge's student fine-tuned 10 epochs, --corrupt 0.5, 0.25, 0
 #   recipes/steps.sh reparam   # edge-s from scratch, 20 epochs, --reparam vs plain
 #   recipes/steps.sh ema       # the --corrupt 0.25 arm again with --ema 0.998 (its twin: corrupt)
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
@@ -26,10 +26,11 @@ arm() {
     --out "$run/corruption_val"
 }
 
-# the shipped edge as start and teacher; the teacher sees the clean face
-shipped=edgefer/assets/edge.onnx
-tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$shipped"
-      --teacher "$shipped")
+# the distilled student (recipes/shipped.sh edge, step 2) as start and teacher; the teacher
+# sees the clean face
+student=recipes/teachers/edge-kd.onnx
+tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$student"
+      --teacher "$student")
 case $step in
   corrupt)
     for rate in 0.5 0.25 0; do
