@@ -169,6 +169,12 @@ def train(
         help="Share of training faces passed through a random camera corruption (exposure, "
              "contrast, blur, JPEG, low resolution, noise); a --teacher sees the clean face.")]
         = C.corrupt,
+    mixup: Annotated[float, typer.Option(
+        help="mixup: blend each face with another of the batch, weight ~ Beta(A, A) "
+             "(e.g. 0.2); the loss takes both labels. 0: off.")] = C.mixup,
+    cutmix: Annotated[float, typer.Option(
+        help="CutMix: paste a box of another face, kept area ~ Beta(A, A) (e.g. 1.0); with "
+             "--mixup, one of the two per batch. 0: off.")] = C.cutmix,
     patience: Annotated[int, typer.Option(help="Early stop after N epochs without val gain "
                                                "(0 = off).")] = C.patience,
     limit: Annotated[int | None, typer.Option(help="Train on a stratified subset of N faces.")]
@@ -229,6 +235,7 @@ def train(
                 optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
                 warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
                 class_weights=class_weights, augment=augment, corrupt=corrupt, ema=ema,
+                mixup=mixup, cutmix=cutmix,
                 reparam=reparam, patience=patience, limit=limit,
                 labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
                 init=str(init.expanduser().resolve()) if init else None,

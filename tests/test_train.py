@@ -85,6 +85,7 @@ def test_foreign_and_missing_checkpoints(tmp_path):
     (["--epochs", "0"], "--epochs must be at least 1"),
     (["--optimizer", "lion"], "--optimizer must be one of"),
     (["--ema", "1"], "--ema must be in [0, 1)"),
+    (["--mixup", "-0.2"], "--mixup and --cutmix must not be negative"),
 ])
 def test_bad_train_options(small_npz, tmp_path, args, message):
     proc = run_cli("train", "--data", str(small_npz), "--out", str(tmp_path / "r"), *args,
@@ -113,3 +114,21 @@ def test_ema_is_what_is_validated_kept_and_resumed(small_npz, tmp_path):
     with torch.no_grad():
         acc = (model(torch.from_numpy(spec(val.images))).argmax(1).numpy() == val.labels).mean()
     assert acc == pytest.approx(float(whole[-1]["val_acc"]), abs=1e-9)
+
+
+def test_mixup_blends_pairs_and_cutmix_pastes_a_box_at_the_weight_it_reports():
+    from edgefer.train.augment import Mix
+
+    x = torch.arange(4, dtype=torch.float32).view(4, 1, 1, 1).expand(4, 1, 8, 8).contiguous()
+    assert Mix(0, 0)(x, torch.Generator()) == (x, None, 1.0)
+    mixed, partner, lam = Mix(0.2, 0)(x, torch.Generator().manual_seed(0))
+    assert sorted(partner.tolist()) == [0, 1, 2, 3] and 0 < lam < 1
+    assert torch.allclose(mixed, lam * x + (1 - lam) * x[partner])
+    for seed in range(5):
+        cut, partner, lam = Mix(0, 1.0)(x, torch.Generator().manual_seed(seed))
+        own = (cut == x).flatten(1).float().mean(1)  # each face: the share of its own pixels
+        moved = partner != torch.arange(4)
+        assert torch.allclose(own[moved], torch.full_like(own[moved], lam))
+        assert torch.equal(cut[~moved], x[~moved])  # paired with itself: unchanged
+    again = Mix(0.2, 1.0)(x, torch.Generator().manual_seed(3))
+    assert torch.equal(again[0], Mix(0.2, 1.0)(x, torch.Generator().manual_seed(3))[0])

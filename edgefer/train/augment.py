@@ -1,6 +1,7 @@
 """Batch augmentation on normalised tensors: random affine (rotate, shift, scale, flip),
-random erasing and random camera corruptions, drawn from one CPU `torch.Generator` so a
-resumed run replays exactly; affine and erasing run on the batch's own device."""
+random erasing, mixup and CutMix, and random camera corruptions, drawn from one CPU
+`torch.Generator` so a resumed run replays exactly; all but the corruptions run on the
+batch's own device."""
 
 from __future__ import annotations
 
@@ -62,6 +63,37 @@ class Augment:
             & (xs >= x0.view(-1, 1, 1)) & (xs < (x0 + ew).view(-1, 1, 1))
         mask = (box & on.view(-1, 1, 1)).unsqueeze(1).to(x.device)
         return x.masked_fill(mask, 0.0)
+
+
+class Mix:
+    """mixup (each face blended with another face of the batch) and CutMix (a box of it
+    replaced by the other face's), one of them per batch (a coin toss when both are on), at a
+    weight `lam` drawn per batch from Beta(alpha, alpha): the loss weighs the face's own label
+    by `lam` and the other's by 1 - lam."""
+
+    def __init__(self, mixup: float, cutmix: float):
+        self.mixup, self.cutmix = mixup, cutmix
+
+    def __call__(self, x: torch.Tensor, g: torch.Generator
+                 ) -> tuple[torch.Tensor, torch.Tensor | None, float]:
+        """The mixed batch, each face's partner (indices into the batch; None when off)
+        and the weight of the face's own label."""
+        if not (self.mixup or self.cutmix):
+            return x, None, 1.0
+        rng = np.random.default_rng(int(torch.randint(2 ** 62, (1,), generator=g)))
+        cut = bool(self.cutmix) and (not self.mixup or rng.random() < 0.5)
+        lam = float(rng.beta(*(2 * [self.cutmix if cut else self.mixup])))
+        partner = torch.from_numpy(rng.permutation(len(x))).to(x.device)
+        if not cut:
+            return lam * x + (1 - lam) * x[partner], partner, lam
+        h, w = x.shape[-2:]
+        ch, cw = round(h * math.sqrt(1 - lam)), round(w * math.sqrt(1 - lam))
+        cy, cx = int(rng.integers(h)), int(rng.integers(w))
+        y0, y1 = max(cy - ch // 2, 0), min(cy + ch - ch // 2, h)
+        x0, x1 = max(cx - cw // 2, 0), min(cx + cw - cw // 2, w)
+        x = x.clone()
+        x[..., y0:y1, x0:x1] = x[partner][..., y0:y1, x0:x1]
+        return x, partner, 1 - (y1 - y0) * (x1 - x0) / (h * w)  # the box as clipped
 
 
 class Corrupt:

@@ -24,7 +24,7 @@ from edgefer.errors import EdgeferError
 from edgefer.models import count_params, create_model
 from edgefer.plots import plot_curves
 from edgefer.preprocess import Preprocess
-from edgefer.train.augment import Augment, Corrupt
+from edgefer.train.augment import Augment, Corrupt, Mix
 from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
 from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
 from edgefer.train.distill import Teacher, kd_loss
@@ -123,6 +123,7 @@ class Trainer:
         self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.optimizer, mode="max", factor=0.5, patience=3)
         self.augment = Augment(*AUGMENT_PRESETS[cfg.augment])
+        self.mix = Mix(cfg.mixup, cfg.cutmix)
         self.corrupt = Corrupt(cfg.corrupt, self.spec)
         self.weights = self._class_weights(train) if cfg.class_weights else None
         self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device) \
@@ -233,7 +234,7 @@ class Trainer:
         with _progress(self.console, f"epoch {epoch}/{cfg.epochs}", steps) as (bar, task):
             for step in range(steps):
                 idx = perm[step * batch:(step + 1) * batch].to(self.x_train.device)
-                clean = self.augment(self.x_train[idx], self.gen)
+                clean, partner, lam = self.mix(self.augment(self.x_train[idx], self.gen), self.gen)
                 x = self.corrupt(clean, self.gen).contiguous(memory_format=torch.channels_last)
                 y = self.y_train[idx]
                 if cfg.scheduler != "plateau":
@@ -243,9 +244,9 @@ class Trainer:
                 with torch.autocast(self.device.type, dtype=self.amp_dtype,
                                     enabled=self.amp_dtype is not None):
                     logits = self.net(x)
-                    loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing,
-                                           weight=None if self.weights is None
-                                           else self.weights.to(self.device))
+                    loss = self._label_loss(logits, y)
+                    if partner is not None:  # mixed faces: both labels at the mixing weight
+                        loss = lam * loss + (1 - lam) * self._label_loss(logits, y[partner])
                     if self.teacher is not None:
                         # the teacher sees the face before the camera's corruption
                         soft = self.teacher.soft_targets(clean, cfg.kd_temperature)
@@ -257,6 +258,8 @@ class Trainer:
                 self.scaler.update()
                 if self.ema is not None:
                     self.ema.update_parameters(self.model)
+                if partner is not None and lam < 0.5:  # the face that dominates the mix
+                    y = y[partner]
                 hard = y if y.ndim == 1 else y.argmax(1)
                 total_loss += loss.item() * len(idx)
                 correct += int((logits.argmax(1) == hard).sum())
@@ -265,6 +268,12 @@ class Trainer:
                                                  f"acc {correct / seen:.4f}")
         total_loss, correct, n = self.world.sum([total_loss, correct, n])
         return total_loss / n, correct / n
+
+    def _label_loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy with the labels (hard or soft), smoothed and weighted as set."""
+        return F.cross_entropy(logits.float(), y, label_smoothing=self.cfg.label_smoothing,
+                               weight=None if self.weights is None
+                               else self.weights.to(self.device))
 
     def _epoch_order(self, epoch: int) -> torch.Tensor:
         """This process's faces for the epoch: a seeded shuffle of all of them alone, its
