@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from edgefer.bench import harness
-from edgefer.bench.recall import BACKGROUNDS, background_photos
+from edgefer.bench.recall import BACKGROUNDS, background_photos, found_alone
 from edgefer.bench.video_recall import Run, VideoScore, every_frame, score_video
 from edgefer.bench.videos import TruthVideo, grid, moving_faces
 from edgefer.data import FaceSet, load_faces
 from edgefer.runtime import recognizer, regions
+from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.recognizer import Recognizer
 
 REFERENCE = "every frame @320"  # edgefer.bench.video_recall.every_frame
@@ -109,14 +110,16 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse(argv)
     test = load_faces(args.data).split("test")
     runs = {s: runner(s, args) for s in args.settings}
+    detector = FaceDetector(args.detector, threads=args.threads)
     scores: list[VideoScore] = []
     with tempfile.TemporaryDirectory() as tmp:
         vids = videos(test, args, Path(tmp))
         if not vids:
             ap.error("no video: none of --faces fits a frame at any of --sizes")
         for video in vids:
+            alone = [found_alone(detector, test.images[k], video.face_side) for k in video.picks]
             mine = {s: VideoScore(s, video.path.stem, video.size, len(video.labels),
-                                  video.face_side) for s in args.settings}
+                                  video.face_side, alone=alone) for s in args.settings}
             for _ in range(args.repeats):
                 for s in args.settings:
                     with geometry(s):
@@ -154,6 +157,19 @@ def report(scores: list[VideoScore], args: argparse.Namespace) -> harness.Report
                 rows = [v for v in mine if v.setting == s and v.face_side == side]
                 cells.append(sum(v.found for v in rows) / sum(v.total for v in rows))
             table.add(s, *cells)
+        ref = [v for v in mine if v.setting == settings[0]]
+        counts = [(sum(sum(v.alone) for v in ref if v.face_side == side),
+                   sum(v.faces for v in ref if v.face_side == side)) for side in sides]
+        table = out.add(harness.Table(
+            {"setting": "", **{f"{s} px": ".3f" for s in sides}},
+            title=f"**Recall by face size, {fs}, of the faces YuNet finds alone** (pasted "
+                  "alone at that size on a plain canvas: "
+                  + ", ".join(f"{k} of {n} at {s} px" for (k, n), s in zip(counts, sides,
+                                                                         strict=True))
+                  + "; the others measure the detector on that crop, not the video path)"))
+        for s in settings:
+            table.add(s, *(_alone_recall([v for v in mine if v.setting == s
+                                          and v.face_side == side]) for side in sides))
         table = out.add(harness.Table(
             {"setting": "", "faces": "d", "FPS (mean over videos)": ".1f",
              f"x {settings[0]}": ".2f", "steady FPS": ".1f", "steady x": ".2f",
@@ -171,6 +187,13 @@ def report(scores: list[VideoScore], args: argparse.Namespace) -> harness.Report
                           sum(v.id_switches for v in rows),
                           sum(v.false for v in rows) / sum(v.frames for v in rows))
     return out
+
+
+def _alone_recall(scores: list[VideoScore]) -> float:
+    """Recall pooled over the faces found alone (nan when there is none)."""
+    found = sum(n for v in scores for n, ok in zip(v.found_per_face, v.alone, strict=True) if ok)
+    total = sum(v.frames * sum(v.alone) for v in scores)
+    return found / total if total else float("nan")
 
 
 if __name__ == "__main__":

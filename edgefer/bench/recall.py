@@ -156,14 +156,15 @@ def measure_band(detector: FaceDetector, faces: np.ndarray,
     """Share of `faces` (gray 48x48) found when each is pasted alone at each size in the
     middle of a plain canvas twice its side, detected at the canvas's own size: the range of
     face sizes the detector works in."""
-    found = {}
-    for size in sizes:
-        hits = 0
-        for face in faces:
-            canvas = np.full((2 * size, 2 * size, 3), 110, np.uint8)
-            o = size // 2
-            canvas[o:o + size, o:o + size] = cv2.resize(face, (size, size),
-                                                        interpolation=cv2.INTER_CUBIC)[..., None]
-            hits += any(finds(f.box, (o, o, size, size)) for f in detector(canvas, 2 * size))
-        found[size] = hits / len(faces)
-    return found
+    return {size: sum(found_alone(detector, face, size) for face in faces) / len(faces)
+            for size in sizes}
+
+
+def found_alone(detector: FaceDetector, face: np.ndarray, size: int) -> bool:
+    """Whether `detector` finds the gray 48x48 `face` pasted alone at `size` pixels in the
+    middle of a plain canvas twice its side, detected at the canvas's own size."""
+    canvas = np.full((2 * size, 2 * size, 3), 110, np.uint8)
+    o = size // 2
+    canvas[o:o + size, o:o + size] = cv2.resize(face, (size, size),
+                                                interpolation=cv2.INTER_CUBIC)[..., None]
+    return any(finds(f.box, (o, o, size, size)) for f in detector(canvas, 2 * size))

@@ -31,6 +31,10 @@ class VideoScore:
     frames: int = 0
     found: int = 0  # face-frames found
     total: int = 0  # face-frames
+    found_per_face: list[int] = field(default_factory=list)  # frames each face was found in
+    # whether YuNet finds each face alone on a plain canvas at its size (`recall.found_alone`):
+    # a face it misses even there measures the detector and the crop, not the video path
+    alone: list[bool] = field(default_factory=list)
     id_switches: int = 0
     false: int = 0
     seconds: list[float] = field(default_factory=list)  # wall time per pass
@@ -87,6 +91,7 @@ def score_video(run: Run, video: TruthVideo, score: VideoScore) -> None:
     score.steady_seconds.append(end - first_done)
     if not first:
         return
+    score.found_per_face = [0] * len(video.labels)
     for result, truth in zip(results, video.boxes, strict=True):
         score.frames += 1
         for j, box in enumerate(truth):
@@ -95,6 +100,7 @@ def score_video(run: Run, video: TruthVideo, score: VideoScore) -> None:
             if not hits:
                 continue
             score.found += 1
+            score.found_per_face[j] += 1
             tid = max(hits, key=lambda f: f.score).track_id
             if j in last_id and last_id[j] != tid:
                 score.id_switches += 1

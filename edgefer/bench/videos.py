@@ -35,6 +35,7 @@ class TruthVideo:
     face_side: int
     boxes: list[list[Box]]
     labels: list[int]  # each face's FER2013 label index
+    picks: list[int]  # each face's index in the faces it was picked from
 
     @property
     def frames(self) -> int:
@@ -121,7 +122,8 @@ def moving_faces(faces: np.ndarray, labels: np.ndarray, background: np.ndarray, 
             pos = np.clip(pos, lo, hi)
 
     written = write_video(path, images(), fps)
-    return TruthVideo(written, size, fps, side, boxes, [int(labels[k]) for k in picks])
+    return TruthVideo(written, size, fps, side, boxes, [int(labels[k]) for k in picks],
+                      [int(k) for k in picks])
 
 
 # the centres the faces of `back_and_forth` move about, in a 640x480 frame
@@ -158,7 +160,7 @@ def back_and_forth(faces: np.ndarray, labels: np.ndarray, background: np.ndarray
             yield img
 
     return TruthVideo(write_video(path, images(), fps), size, fps, side, boxes,
-                      [int(v) for v in labels[:n]])
+                      [int(v) for v in labels[:n]], list(range(n)))
 
 
 def camera_pan(photo: np.ndarray, path: Path, *, focus: tuple[float, float] | None = None,
