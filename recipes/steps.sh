@@ -5,10 +5,11 @@
 #   recipes/steps.sh reparam   # edge-s from scratch, 20 epochs, --reparam vs plain
 #   recipes/steps.sh ema       # the --corrupt 0.25 arm again with --ema 0.998 (its twin: corrupt)
 #   recipes/steps.sh mixup     # the --corrupt 0.25 arm again with --mixup 0.2 (its twin: corrupt)
+#   recipes/steps.sh cutmix    # the --corrupt 0.25 arm again with --cutmix 1.0 (its twin: corrupt)
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -41,9 +42,11 @@ case $step in
     arm runs/edge-rob-0.25-ema "${tune[@]}" --corrupt 0.25 --ema 0.998 ;;
   mixup)
     arm runs/edge-rob-0.25-mixup "${tune[@]}" --corrupt 0.25 --mixup 0.2 ;;
+  cutmix)
+    arm runs/edge-rob-0.25-cutmix "${tune[@]}" --corrupt 0.25 --cutmix 1.0 ;;
   reparam)
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema or mixup" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup or cutmix" >&2; exit 2 ;;
 esac
