@@ -14,15 +14,23 @@ step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|teacher}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
+# train RUN DONE [options]: start the run, or continue it while its exported file DONE is
+# missing (a killed run)
+train() {
+  local run=$1 done=$2
+  shift 2
+  if [ ! -f "$run/last.pt" ]; then
+    edgefer train "${recipe[@]}" "$@" --out "$run"
+  elif [ ! -f "$done" ]; then
+    edgefer train --resume "$run"
+  fi
+}
+
 # arm RUN [options]: train (or continue) the run, export it, benchmark its int8 file on val
 arm() {
   local run=$1
   shift
-  if [ ! -f "$run/last.pt" ]; then
-    edgefer train "${recipe[@]}" "$@" --out "$run"
-  elif [ ! -f "$run/export/model.int8.onnx" ]; then
-    edgefer train --resume "$run"
-  fi
+  train "$run" "$run/export/model.int8.onnx" "$@"
   [ -f "$run/export/model.int8.onnx" ] || edgefer export "$run" --int8 --calib-size 1000 \
     --calib-method minmax --reduce-range stem --out "$run/export"
   python benchmarks/corruption.py --split val --model "$run/export/model.int8.onnx" \
@@ -49,12 +57,8 @@ case $step in
     # a stronger teacher; its fp32 file is kept in recipes/teachers/ (runs/ may not survive
     # a change of machine)
     run=runs/edge-l-100
-    if [ ! -f "$run/last.pt" ]; then
-      edgefer train "${recipe[@]}" --model edge-l --epochs 100 --batch-size 128 --lr 2e-3 \
-        --seed 0 --out "$run"
-    elif [ ! -f "$run/export/model.onnx" ]; then
-      edgefer train --resume "$run"
-    fi
+    train "$run" "$run/export/model.onnx" --model edge-l --epochs 100 --batch-size 128 \
+      --lr 2e-3 --seed 0
     [ -f "$run/export/model.onnx" ] || edgefer export "$run" --out "$run/export"
     install -m 644 "$run/export/model.onnx" recipes/teachers/edge-l-100.onnx ;;
   reparam)

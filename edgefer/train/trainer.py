@@ -125,7 +125,8 @@ class Trainer:
         self.augment = Augment(*AUGMENT_PRESETS[cfg.augment])
         self.mix = Mix(cfg.mixup, cfg.cutmix)
         self.corrupt = Corrupt(cfg.corrupt, self.spec)
-        self.weights = self._class_weights(train) if cfg.class_weights else None
+        self.weights = self._class_weights(train).to(self.device) if cfg.class_weights \
+            else None
         self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device) \
             if cfg.teacher else None
         self.amp_dtype, note = autocast_dtype(cfg.amp, self.device)
@@ -272,8 +273,7 @@ class Trainer:
     def _label_loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Cross-entropy with the labels (hard or soft), smoothed and weighted as set."""
         return F.cross_entropy(logits.float(), y, label_smoothing=self.cfg.label_smoothing,
-                               weight=None if self.weights is None
-                               else self.weights.to(self.device))
+                               weight=self.weights)
 
     def _epoch_order(self, epoch: int) -> torch.Tensor:
         """This process's faces for the epoch: a seeded shuffle of all of them alone, its
