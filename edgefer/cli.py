@@ -175,6 +175,9 @@ def train(
     cutmix: Annotated[float, typer.Option(
         help="CutMix: paste a box of another face, kept area ~ Beta(A, A) (e.g. 1.0); with "
              "--mixup, one of the two per batch. 0: off.")] = C.cutmix,
+    sam: Annotated[float, typer.Option(
+        help="Sharpness-aware minimization: each step's gradient taken at the weights moved "
+             "RHO up their gradient (e.g. 0.05); twice the compute. 0: off.")] = C.sam,
     patience: Annotated[int, typer.Option(help="Early stop after N epochs without val gain "
                                                "(0 = off).")] = C.patience,
     limit: Annotated[int | None, typer.Option(help="Train on a stratified subset of N faces.")]
@@ -235,7 +238,7 @@ def train(
                 optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
                 warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
                 class_weights=class_weights, augment=augment, corrupt=corrupt, ema=ema,
-                mixup=mixup, cutmix=cutmix,
+                mixup=mixup, cutmix=cutmix, sam=sam,
                 reparam=reparam, patience=patience, limit=limit,
                 labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
                 init=str(init.expanduser().resolve()) if init else None,

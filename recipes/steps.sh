@@ -6,11 +6,12 @@
 #   recipes/steps.sh ema       # the --corrupt 0.25 arm again with --ema 0.998 (its twin: corrupt)
 #   recipes/steps.sh mixup     # the --corrupt 0.25 arm again with --mixup 0.2 (its twin: corrupt)
 #   recipes/steps.sh cutmix    # the --corrupt 0.25 arm again with --cutmix 1.0 (its twin: corrupt)
+#   recipes/steps.sh sam       # the --corrupt 0.25 arm again with --sam 0.05 (its twin: corrupt)
 #   recipes/steps.sh teacher   # edge-l, 100 epochs (110-155 s each on a 2-core Zen 4 EPYC)
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|teacher}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -53,6 +54,8 @@ case $step in
     arm runs/edge-rob-0.25-mixup "${tune[@]}" --corrupt 0.25 --mixup 0.2 ;;
   cutmix)
     arm runs/edge-rob-0.25-cutmix "${tune[@]}" --corrupt 0.25 --cutmix 1.0 ;;
+  sam)
+    arm runs/edge-rob-0.25-sam "${tune[@]}" --corrupt 0.25 --sam 0.05 ;;
   teacher)
     # a stronger teacher; its fp32 file is kept in recipes/teachers/ (runs/ may not survive
     # a change of machine)
@@ -65,5 +68,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix or teacher" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam or teacher" >&2; exit 2 ;;
 esac

@@ -58,10 +58,10 @@ def test_train_with_teachers(trained_run, exported, small_npz, tmp_path):
     teachers = f"{trained_run / 'best.pt'},{exported / 'model.onnx'}"
     run_cli("train", "--data", str(small_npz), "--model", "edge-s", "--epochs", "1",
             "--batch-size", "32", "--teacher", teachers, "--kd-weight", "0.9", "--corrupt", "0.5",
-            "--mixup", "0.2", "--cutmix", "1.0", "--out", str(out))
+            "--mixup", "0.2", "--cutmix", "1.0", "--sam", "0.05", "--out", str(out))
     cfg = load_checkpoint(out)["config"]
     assert cfg["teacher"] == teachers.split(",") and cfg["kd_weight"] == 0.9
-    assert (cfg["corrupt"], cfg["mixup"], cfg["cutmix"]) == (0.5, 0.2, 1.0)
+    assert (cfg["corrupt"], cfg["mixup"], cfg["cutmix"], cfg["sam"]) == (0.5, 0.2, 1.0, 0.05)
     bad = run_cli("train", "--data", str(small_npz), "--teacher", str(tmp_path / "nope.pt"),
                   "--out", str(tmp_path / "x"), check=False)
     assert_one_line_error(bad, "checkpoint not found")

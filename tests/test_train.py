@@ -86,6 +86,7 @@ def test_foreign_and_missing_checkpoints(tmp_path):
     (["--optimizer", "lion"], "--optimizer must be one of"),
     (["--ema", "1"], "--ema must be in [0, 1)"),
     (["--mixup", "-0.2"], "--mixup and --cutmix must not be negative"),
+    (["--sam", "-0.05"], "--sam must not be negative"),
 ])
 def test_bad_train_options(small_npz, tmp_path, args, message):
     proc = run_cli("train", "--data", str(small_npz), "--out", str(tmp_path / "r"), *args,
@@ -114,6 +115,25 @@ def test_ema_is_what_is_validated_kept_and_resumed(small_npz, tmp_path):
     with torch.no_grad():
         acc = (model(torch.from_numpy(spec(val.images))).argmax(1).numpy() == val.labels).mean()
     assert acc == pytest.approx(float(whole[-1]["val_acc"]), abs=1e-9)
+
+
+def test_sam_ascends_by_rho_along_the_gradient_then_restores_weights_and_statistics():
+    from edgefer.train.sam import ascended
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4),
+                                torch.nn.Flatten(), torch.nn.Linear(144, 7))
+    x = torch.randn(8, 1, 8, 8)
+    model(x).square().mean().backward()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    grad = torch.cat([p.grad.flatten() for p in model.parameters()])
+    with ascended(model, 0.05):
+        moved = torch.cat([p.detach().flatten() for p in model.parameters()])
+        model(x + 1)  # a training-mode pass: would move batch norm's running statistics
+    start = torch.cat([before[k].flatten() for k, _ in model.named_parameters()])
+    assert torch.allclose(moved - start, 0.05 * grad / grad.norm(), atol=1e-7)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert model[1].momentum == 0.1
 
 
 def test_mixup_blends_pairs_and_cutmix_pastes_a_box_at_the_weight_it_reports():

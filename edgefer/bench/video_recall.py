@@ -55,6 +55,13 @@ class VideoScore:
         """Frames per second after the first frame, fastest pass: the rate a camera keeps."""
         return (self.frames - 1) / min(self.steady_seconds) if self.steady_seconds else 0.0
 
+    @property
+    def first_ms(self) -> float:
+        """Milliseconds to the first frame's result, fastest pass: the stall a stream starts
+        with."""
+        return 1000 * min(a - b for a, b in zip(self.seconds, self.steady_seconds, strict=True)) \
+            if self.seconds else 0.0
+
 
 Run = Callable[[Path], Iterable[FrameResult]]
 

@@ -38,6 +38,7 @@ class TrainConfig:
     corrupt: float = 0.0  # share of training faces through a random camera corruption
     mixup: float = 0.0  # Beta(alpha, alpha) of mixup's blending weight; 0 = off
     cutmix: float = 0.0  # Beta(alpha, alpha) of CutMix's kept area; 0 = off
+    sam: float = 0.0  # sharpness-aware minimization's radius rho (e.g. 0.05); 0 = off
     ema: float = 0.0  # decay of an exponential moving average of the weights, per step; 0 = off
     patience: int = 0  # early stopping: epochs without val improvement; 0 = off
     limit: int | None = None  # train on a stratified subset of this many Training faces
@@ -61,6 +62,7 @@ class TrainConfig:
             (0.0 <= self.corrupt <= 1.0, "--corrupt must be in [0, 1]"),
             (self.mixup >= 0 and self.cutmix >= 0, "--mixup and --cutmix must not be negative"),
             (0.0 <= self.ema < 1.0, "--ema must be in [0, 1)"),
+            (self.sam >= 0, "--sam must not be negative"),
             (0.0 <= self.label_smoothing < 1.0, "--label-smoothing must be in [0, 1)"),
             (self.lr is None or self.lr > 0, "--lr must be positive"),
             (self.weight_decay >= 0, "--weight-decay must not be negative"),

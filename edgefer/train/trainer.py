@@ -30,6 +30,7 @@ from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
 from edgefer.train.distill import Teacher, kd_loss
 from edgefer.train.distributed import SINGLE, World
 from edgefer.train.precision import autocast_dtype
+from edgefer.train.sam import ascended
 from edgefer.train.warm_start import read_source, warm_start
 
 WARM_START_FACES = 4096  # Training faces that measure an --init ONNX file's BatchNorm statistics
@@ -242,19 +243,16 @@ class Trainer:
                     done = ((epoch - 1) * steps + step) / (cfg.epochs * steps)
                     for group in self.optimizer.param_groups:
                         group["lr"] = cfg.base_lr * lr_factor(cfg, done)
-                with torch.autocast(self.device.type, dtype=self.amp_dtype,
-                                    enabled=self.amp_dtype is not None):
-                    logits = self.net(x)
-                    loss = self._label_loss(logits, y)
-                    if partner is not None:  # mixed faces: both labels at the mixing weight
-                        loss = lam * loss + (1 - lam) * self._label_loss(logits, y[partner])
-                    if self.teacher is not None:
-                        # the teacher sees the face before the camera's corruption
-                        soft = self.teacher.soft_targets(clean, cfg.kd_temperature)
-                        loss = (1 - cfg.kd_weight) * loss + cfg.kd_weight * kd_loss(
-                            logits, soft, cfg.kd_temperature)
+                # the teacher sees the face before the camera's corruption
+                soft = None if self.teacher is None else \
+                    self.teacher.soft_targets(clean, cfg.kd_temperature)
+                logits, loss = self._forward(x, y, partner, lam, soft)
                 self.optimizer.zero_grad(set_to_none=True)
                 self.scaler.scale(loss).backward()
+                if cfg.sam:  # the step takes the gradient at the weights moved up this one
+                    with ascended(self.model, cfg.sam):
+                        self.optimizer.zero_grad(set_to_none=True)
+                        self.scaler.scale(self._forward(x, y, partner, lam, soft)[1]).backward()
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
                 if self.ema is not None:
@@ -269,6 +267,21 @@ class Trainer:
                                                  f"acc {correct / seen:.4f}")
         total_loss, correct, n = self.world.sum([total_loss, correct, n])
         return total_loss / n, correct / n
+
+    def _forward(self, x: torch.Tensor, y: torch.Tensor, partner: torch.Tensor | None,
+                 lam: float, soft: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits and training loss of a batch: the labels' (both at the mixing weight for
+        mixed faces) and, with a teacher, its `soft` targets' at the distillation weight."""
+        with torch.autocast(self.device.type, dtype=self.amp_dtype,
+                            enabled=self.amp_dtype is not None):
+            logits = self.net(x)
+            loss = self._label_loss(logits, y)
+            if partner is not None:
+                loss = lam * loss + (1 - lam) * self._label_loss(logits, y[partner])
+            if soft is not None:
+                loss = (1 - self.cfg.kd_weight) * loss + self.cfg.kd_weight * kd_loss(
+                    logits, soft, self.cfg.kd_temperature)
+        return logits, loss
 
     def _label_loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Cross-entropy with the labels (hard or soft), smoothed and weighted as set."""
