@@ -41,7 +41,7 @@ SETTINGS = {
     "region 2.0": {"REGION": 2.0},
     "refind at the threshold": {"REFIND": 1.0},
     "pyramid again every 4th search": {"PYRAMID_EVERY": 4},
-    "first search from 128 px": {"SEARCH_FACE_PX": 128},
+    "first search from 96 px": {"SEARCH_FACE_PX": 96},
     "first search from 160 px": {"SEARCH_FACE_PX": 160},
     # the detector's ceiling: the whole frame at 1280 px (2x a 640x480 frame) on every frame
     "@1280 every frame": {"det_size": 1280, "detect_every": 1, "search_every": 1, "keep": 0},

@@ -47,14 +47,17 @@ DETECT = DetectDefaults()
 # upscaled regions (runtime/regions.py), where YuNet finds them best.
 VIDEO_FACE_PX = 48
 # A video's first detection round searches the pyramid that puts a face of `min_face` pixels
-# at SEARCH_FACE_PX in YuNet's input (2x a 640x480 frame at the default min_face), so every
-# face there from the start is tracked from the first frame.
-SEARCH_FACE_PX = 96
+# at SEARCH_FACE_PX in YuNet's input, the bottom of its band (2.67x a 640x480 frame at the
+# default min_face), so every face there from the start is tracked from the first frame. On
+# val videos (`benchmarks/video_recall.py --split val`, 640x480) 128 kept 0.825 of 48 px
+# faces against 0.801 at 96 px (2x) and 0.821 at 160, 64-200 px within 0.01; the first frame
+# took 78 ms instead of 47 on an x86 CPU, once per stream.
+SEARCH_FACE_PX = 128
 # Every PYRAMID_EVERY-th whole-frame search could repeat that pyramid (0: the first round
 # only), so a face YuNet misses at the search size is looked for again upscaled. 4 kept 0.98
 # of 96 px faces instead of 0.95 for 7% of the frame rate with one face on an x86 CPU
 # (benchmarks/video_recall_candidates.md); off, as on a Raspberry Pi 4B each pyramid round
-# stalls the stream for an estimated 1.1-1.8 s (benchmarks/README.md).
+# stalls the stream for an estimated 2.0-3.3 s (benchmarks/README.md).
 PYRAMID_EVERY = 0
 VIDEO_DET_MIN, VIDEO_DET_MAX = 320, 1280
 # `--serve`'s address: the loopback, so nothing is reachable from elsewhere without a token
