@@ -87,7 +87,8 @@ def test_video_rounds_search_the_pyramid_then_every_search_every_th_round_and_re
     monkeypatch.setattr(recognizer, "PYRAMID_EVERY", 2)
     results = list(Recognizer(detector=yunet, detect_every=2, search_every=3)(clip))
     assert len(calls) == FRAMES // 2  # one detection round every 2nd frame
-    search, top = video_det_size(640, 480, DETECT.min_face), pyramid(480, 640, SEARCH_FACE_PX / DETECT.min_face)
+    search = video_det_size(640, 480, DETECT.min_face)
+    top = pyramid(480, 640, SEARCH_FACE_PX / DETECT.min_face)
     assert calls == [(top, 0), ((), 2), ((), 2), ((search,), 2),
                      ((), 2), ((), 2), (top, 2), ((), 2)]  # the 2 faces looked for
     assert all(len(r.faces) == 2 for r in results)
