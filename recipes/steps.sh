@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The A/B pairs behind docs/training.md's "What each step gave": each arm trained, exported
 # (int8, as shipped) and run through the corruption benchmark on val. Choose on val only.
-#   recipes/steps.sh corrupt   # edge's student fine-tuned 10 epochs, --corrupt 0.5, 0.25, 0
+#   recipes/steps.sh corrupt   # edge's student fine-tuned 10 epochs, --corrupt 0.5, 0.35, 0.25, 0
 #   recipes/steps.sh reparam   # edge-s from scratch, 20 epochs, --reparam vs plain
 #   recipes/steps.sh ema       # the --corrupt 0.25 arm again with --ema 0.998 (its twin: corrupt)
 #   recipes/steps.sh mixup     # the --corrupt 0.25 arm again with --mixup 0.2 (its twin: corrupt)
@@ -34,8 +34,8 @@ arm() {
   train "$run" "$run/export/model.int8.onnx" "$@"
   [ -f "$run/export/model.int8.onnx" ] || edgefer export "$run" --int8 --calib-size 1000 \
     --calib-method minmax --reduce-range stem --out "$run/export"
-  python benchmarks/corruption.py --split val --model "$run/export/model.int8.onnx" \
-    --out "$run/corruption_val"
+  [ -f "$run/corruption_val.json" ] || python benchmarks/corruption.py --split val \
+    --model "$run/export/model.int8.onnx" --out "$run/corruption_val"
 }
 
 # the distilled student (recipes/shipped.sh edge, step 2) as start and teacher; the teacher
@@ -45,7 +45,7 @@ tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$stud
       --teacher "$student")
 case $step in
   corrupt)
-    for rate in 0.5 0.25 0; do
+    for rate in 0.5 0.35 0.25 0; do
       arm "runs/edge-rob-$rate" "${tune[@]}" --corrupt "$rate"
     done ;;
   ema)
