@@ -43,6 +43,8 @@ SETTINGS = {
     "pyramid again every 4th search": {"PYRAMID_EVERY": 4},
     "first search from 96 px": {"SEARCH_FACE_PX": 96},
     "first search from 160 px": {"SEARCH_FACE_PX": 160},
+    "score 0.75": {"score": 0.75},
+    "min face 64": {"min_face": 64},
     # the detector's ceiling: the whole frame at 1280 px (2x a 640x480 frame) on every frame
     "@1280 every frame": {"det_size": 1280, "detect_every": 1, "search_every": 1, "keep": 0},
 }
