@@ -7,11 +7,13 @@
 #   recipes/steps.sh mixup     # the --corrupt 0.25 arm again with --mixup 0.2 (its twin: corrupt)
 #   recipes/steps.sh cutmix    # the --corrupt 0.25 arm again with --cutmix 1.0 (its twin: corrupt)
 #   recipes/steps.sh sam       # the --corrupt 0.25 arm again with --sam 0.05 (its twin: corrupt)
-#   recipes/steps.sh teacher   # edge-l, 100 epochs (110-155 s each on a 2-core Zen 4 EPYC)
+#   recipes/steps.sh teacher   # edge-l, 100 epochs (97-155 s each on a 2-core Zen 4 EPYC)
+#   recipes/steps.sh ensemble  # the --corrupt 0.25 arm again, distilled from the student and the
+#                              # 100-epoch edge-l averaged (after step teacher; its twin: corrupt)
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|ensemble}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -41,21 +43,21 @@ arm() {
 # the distilled student (recipes/shipped.sh edge, step 2) as start and teacher; the teacher
 # sees the clean face
 student=recipes/teachers/edge-kd.onnx
-tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$student"
-      --teacher "$student")
+tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$student")
+self=(--teacher "$student")
 case $step in
   corrupt)
     for rate in 0.5 0.35 0.25 0; do
-      arm "runs/edge-rob-$rate" "${tune[@]}" --corrupt "$rate"
+      arm "runs/edge-rob-$rate" "${tune[@]}" "${self[@]}" --corrupt "$rate"
     done ;;
   ema)
-    arm runs/edge-rob-0.25-ema "${tune[@]}" --corrupt 0.25 --ema 0.998 ;;
+    arm runs/edge-rob-0.25-ema "${tune[@]}" "${self[@]}" --corrupt 0.25 --ema 0.998 ;;
   mixup)
-    arm runs/edge-rob-0.25-mixup "${tune[@]}" --corrupt 0.25 --mixup 0.2 ;;
+    arm runs/edge-rob-0.25-mixup "${tune[@]}" "${self[@]}" --corrupt 0.25 --mixup 0.2 ;;
   cutmix)
-    arm runs/edge-rob-0.25-cutmix "${tune[@]}" --corrupt 0.25 --cutmix 1.0 ;;
+    arm runs/edge-rob-0.25-cutmix "${tune[@]}" "${self[@]}" --corrupt 0.25 --cutmix 1.0 ;;
   sam)
-    arm runs/edge-rob-0.25-sam "${tune[@]}" --corrupt 0.25 --sam 0.05 ;;
+    arm runs/edge-rob-0.25-sam "${tune[@]}" "${self[@]}" --corrupt 0.25 --sam 0.05 ;;
   teacher)
     # a stronger teacher; its fp32 file is kept in recipes/teachers/ (runs/ may not survive
     # a change of machine)
@@ -64,9 +66,12 @@ case $step in
       --lr 2e-3 --seed 0
     [ -f "$run/export/model.onnx" ] || edgefer export "$run" --out "$run/export"
     install -m 644 "$run/export/model.onnx" recipes/teachers/edge-l-100.onnx ;;
+  ensemble)
+    arm runs/edge-rob-0.25-ens "${tune[@]}" --corrupt 0.25 \
+      --teacher "$student,recipes/teachers/edge-l-100.onnx" ;;
   reparam)
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam or teacher" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher or ensemble" >&2; exit 2 ;;
 esac
