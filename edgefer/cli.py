@@ -317,6 +317,9 @@ def export_cmd(
     fmt: Annotated[list[str] | None, typer.Option(
         "--format", help="Also convert to " + describe_formats()
         + "; repeatable. ONNX is always written.")] = None,
+    val_only: Annotated[bool, typer.Option(
+        "--val-only", help="Measure accuracy on val alone, the test split unread (an A/B "
+                           "arm: test is read once per shipped candidate).")] = E.val_only,
 ) -> None:
     """Export a checkpoint to ONNX (fp32, and int8 calibrated on FER2013 Training faces)."""
     require("torch")
@@ -330,7 +333,7 @@ def export_cmd(
     opts = ExportOptions(int8=int8, calib_size=calib_size, calib_method=calib_method,
                          activations=activations, max_drop=max_drop, seed=seed,
                          latency_runs=latency_runs, reduce_range=reduce_range,
-                         formats=("onnx", *(fmt or [])))
+                         formats=("onnx", *(fmt or [])), val_only=val_only)
     report = export_model(source, out, resolve_data(data, source), opts)
     print_report(report)
     if not report.passed:

@@ -27,6 +27,12 @@ class ExportOptions:
     latency_runs: int = 500
     reduce_range: str = "stem"  # 7-bit weights where AVX2 CPUs without VNNI would saturate
     formats: tuple[str, ...] = ("onnx",)  # also: openvino, ncnn (converted from the ONNX files)
+    val_only: bool = False  # measure on val alone: an A/B arm leaves the test split unread
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits the export measures accuracy on."""
+        return ("val",) if self.val_only else ("val", "test")
 
     def check(self) -> None:
         """BadArgumentError for a value outside its choices, before any work starts."""

@@ -51,8 +51,8 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
     model, meta = _source(src)
     spec = meta.preprocess
     faces = load_faces(data)
-    splits = {s: faces.split(s) for s in ("train", "val", "test")}
-    for s in ("val", "test"):
+    splits = {s: faces.split(s) for s in ("train", *opts.splits)}
+    for s in opts.splits:
         if len(splits[s]) == 0:
             raise EdgeferError(f"{data}: export measures accuracy on '{s}', which is empty")
     calib = calibration_set(splits["train"], opts.calib_size, opts.seed) if opts.int8 else None
@@ -62,8 +62,8 @@ def export_model(src: Path, out: Path, data: Path, opts: ExportOptions) -> Expor
     except OSError as e:
         raise EdgeferError(f"cannot write to {out}: {e.strerror or e}") from None
     try:
-        x = {s: spec(splits[s].images) for s in ("val", "test")}
-        unseen = ~splits["test"].seen_in(splits["train"])
+        x = {s: spec(splits[s].images) for s in opts.splits}
+        unseen = None if opts.val_only else ~splits["test"].seen_in(splits["train"])
         if model is None:
             shutil.copyfile(src, work / "raw.onnx")
         else:
@@ -141,8 +141,8 @@ def _source(src: Path) -> tuple[nn.Module | None, ModelMeta]:
 
 
 def _convert_and_measure(fmt: str, model: Path, meta: ModelMeta, twin: dict, x: dict,
-                         splits: dict[str, FaceSet], unseen: np.ndarray, opts: ExportOptions,
-                         work: Path, done: Path, fp32: Path,
+                         splits: dict[str, FaceSet], unseen: np.ndarray | None,
+                         opts: ExportOptions, work: Path, done: Path, fp32: Path,
                          calib: np.ndarray | None) -> tuple[str, FormatFigures]:
     """Convert one staged ONNX file to `fmt` (a format that calibrates its own int8 file
     quantizes `fp32` on `calib`), measure it as the ONNX files are, and write the final
@@ -162,19 +162,23 @@ def _convert_and_measure(fmt: str, model: Path, meta: ModelMeta, twin: dict, x: 
 
 
 def _measure(path: Path, x: dict[str, np.ndarray], splits: dict[str, FaceSet],
-             unseen: np.ndarray, runs: int) -> tuple[ModelFigures, dict]:
-    """Accuracy on val/test with all cores, then single-thread batch-1 latency."""
+             unseen: np.ndarray | None, runs: int) -> tuple[ModelFigures, dict]:
+    """Accuracy on the splits of `x` (val, and test unless `unseen` is None) with all cores,
+    then single-thread batch-1 latency."""
     clf = EmotionClassifier(path)
     probs = {s: np.concatenate([clf.run_tensor(b) for b in np.array_split(x[s], 8)])
-             for s in ("val", "test")}
+             for s in x}
     acc = {s: float((probs[s].argmax(1) == splits[s].labels).mean()) for s in probs}
-    hits = probs["test"].argmax(1) == splits["test"].labels
+    test_unseen = None if unseen is None else \
+        float((probs["test"].argmax(1) == splits["test"].labels)[unseen].mean())
     one = EmotionClassifier(path, threads=1)
     sample = x["val"][:1]
-    result = ModelFigures(path.stat().st_size, acc["val"], acc["test"], float(hits[unseen].mean()),
+    result = ModelFigures(path.stat().st_size, acc["val"], acc.get("test"), test_unseen,
                           measure_latency(lambda: one.run_tensor(sample), runs))
     return result, probs
 
 
 def _metrics(r: ModelFigures) -> dict:
-    return {"val_acc": r.val_acc, "test_acc": r.test_acc, "test_unseen_acc": r.test_unseen_acc}
+    """The accuracies a model file's metadata keeps (test only where it was measured)."""
+    figures = {"val_acc": r.val_acc, "test_acc": r.test_acc, "test_unseen_acc": r.test_unseen_acc}
+    return {k: v for k, v in figures.items() if v is not None}

@@ -20,8 +20,8 @@ class ModelFigures:
 
     bytes: int
     val_acc: float
-    test_acc: float
-    test_unseen_acc: float
+    test_acc: float | None  # None: exported --val-only, the test split left unread
+    test_unseen_acc: float | None
     latency_ms_1thread_b1: Latency
     file: str | None = None  # None when the file was measured but not kept (int8 gate)
 
@@ -44,7 +44,7 @@ class Comparison:
     """int8 against fp32 on the same faces."""
 
     val_drop_points: float
-    test_drop_points: float
+    test_drop_points: float | None
     agreement: dict[str, float]  # top-1 agreement per split
     max_prob_diff: float
     size_ratio: float
@@ -54,9 +54,10 @@ class Comparison:
     @classmethod
     def between(cls, f: ModelFigures, q: ModelFigures, probs: dict, max_drop: float
                 ) -> Comparison:
-        splits = ("val", "test")
+        splits = tuple(probs["fp32"])
         return cls(
-            val_drop_points=int8_drop(f, q, "val"), test_drop_points=int8_drop(f, q, "test"),
+            val_drop_points=int8_drop(f, q, "val"),
+            test_drop_points=int8_drop(f, q, "test") if "test" in splits else None,
             agreement={s: float((probs["fp32"][s].argmax(1) == probs["int8"][s].argmax(1))
                                 .mean()) for s in splits},
             max_prob_diff=float(max(np.abs(probs["fp32"][s] - probs["int8"][s]).max()
@@ -118,15 +119,21 @@ def print_report(report: ExportReport) -> None:
     rows = [(f"onnx {name}", r) for name, r in (("fp32", report.fp32), ("int8", report.int8))
             if r is not None]
     for name, r in [*rows, *report.formats.items()]:
-        agrees = f"{r.agreement['test']:.4f}" if isinstance(r, FormatFigures) else ""
-        table.add_row(name, f"{r.bytes / 1e6:.3f}", f"{r.val_acc:.4f}", f"{r.test_acc:.4f}",
-                      f"{r.test_unseen_acc:.4f}", f"{r.latency_ms_1thread_b1.p50:.3f}", agrees)
+        agrees = r.agreement.get("test") if isinstance(r, FormatFigures) else None
+        table.add_row(name, f"{r.bytes / 1e6:.3f}", f"{r.val_acc:.4f}", figure(r.test_acc),
+                      figure(r.test_unseen_acc), f"{r.latency_ms_1thread_b1.p50:.3f}",
+                      figure(agrees, ""))
     Console().print(table)
     if (c := report.comparison) is not None:
+        agreement = " / ".join(f"{s} {a:.4f}" for s, a in c.agreement.items())
         print(f"int8 vs fp32: val drop {c.val_drop_points:.2f} points, top-1 agreement "
-              f"val {c.agreement['val']:.4f} / test {c.agreement['test']:.4f}, max prob "
-              f"diff {c.max_prob_diff:.4f}, size {c.size_ratio:.1%}, "
+              f"{agreement}, max prob diff {c.max_prob_diff:.4f}, size {c.size_ratio:.1%}, "
               f"speed-up {c.speedup_1thread_b1:.2f}x")
     if report.torch_max_abs_diff is not None:
         print(f"PyTorch vs ONNX fp32 max |diff| {report.torch_max_abs_diff:.2e}")
     print(f"files in {report.out}")
+
+
+def figure(value: float | None, missing: str = "not read") -> str:
+    """A table cell: the accuracy, or `missing` where a --val-only export left test unread."""
+    return missing if value is None else f"{value:.4f}"

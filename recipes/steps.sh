@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The A/B pairs behind docs/training.md's "What each step gave": each arm trained, exported
-# (int8, as shipped) and run through the corruption benchmark on val. Choose on val only.
+# (int8, as shipped, measured on val alone: --val-only) and run through the corruption benchmark
+# on val. Choose on val only.
 #   recipes/steps.sh corrupt   # edge's student fine-tuned 10 epochs, --corrupt 0.5, 0.35, 0.25, 0
 #   recipes/steps.sh reparam   # edge-s from scratch, 20 epochs, --reparam vs plain
 #   recipes/steps.sh ema       # the --corrupt 0.25 arm again with --ema 0.998 (its twin: corrupt)
@@ -10,10 +11,11 @@
 #   recipes/steps.sh teacher   # edge-l, 100 epochs (97-155 s each on a 2-core Zen 4 EPYC)
 #   recipes/steps.sh ensemble  # the --corrupt 0.25 arm again, distilled from the student and the
 #                              # 100-epoch edge-l averaged (after step teacher; its twin: corrupt)
+#   recipes/steps.sh ensemble20  # that arm with 20 epochs at a peak rate of 1e-3
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|ensemble}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|ensemble|ensemble20}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -35,7 +37,7 @@ arm() {
   shift
   train "$run" "$run/export/model.int8.onnx" "$@"
   [ -f "$run/export/model.int8.onnx" ] || edgefer export "$run" --int8 --calib-size 1000 \
-    --calib-method minmax --reduce-range stem --out "$run/export"
+    --calib-method minmax --reduce-range stem --val-only --out "$run/export"
   [ -f "$run/corruption_val.json" ] || python benchmarks/corruption.py --split val \
     --model "$run/export/model.int8.onnx" --out "$run/corruption_val"
 }
@@ -69,9 +71,13 @@ case $step in
   ensemble)
     arm runs/edge-rob-0.25-ens "${tune[@]}" --corrupt 0.25 \
       --teacher "$student,recipes/teachers/edge-l-100.onnx" ;;
+  ensemble20)
+    # the same, twice the epochs at twice the peak rate
+    arm runs/edge-rob-0.25-ens20 --model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 \
+      --init "$student" --corrupt 0.25 --teacher "$student,recipes/teachers/edge-l-100.onnx" ;;
   reparam)
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher or ensemble" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, ensemble or ensemble20" >&2; exit 2 ;;
 esac

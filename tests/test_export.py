@@ -224,3 +224,25 @@ def test_requantize_from_fp32_onnx(exported, small_npz, tmp_path):
     proc = run_cli("export", str(out / "model.int8.onnx"), "--int8", "--data", str(small_npz),
                    "--out", str(tmp_path / "x"), check=False)
     assert_one_line_error(proc, "export --int8 quantizes the fp32 twin")
+
+
+def test_val_only_export_never_reads_test(exported, fer, tmp_path):
+    """--val-only measures on val alone: data without a test split exports (a full export
+    refuses it), and neither the report nor the file's metadata holds a test figure."""
+    parts = [fer.split(s).sample(n, seed=0) for s, n in (("train", 300), ("val", 200))]
+    data = tmp_path / "no-test.npz"
+    np.savez(data, pixels=np.concatenate([p.images for p in parts]),
+             emotion=np.concatenate([p.labels for p in parts]).astype(np.uint8),
+             usage=np.concatenate([p.splits for p in parts]))
+    args = ["export", str(exported / "model.onnx"), "--int8", "--data", str(data),
+            "--calib-size", "50", "--latency-runs", "5", "--max-drop", "100"]
+    assert_one_line_error(run_cli(*args, "--out", str(tmp_path / "full"), check=False),
+                          "export measures accuracy on 'test', which is empty")
+    out = tmp_path / "val-only"
+    proc = run_cli(*args, "--out", str(out), "--val-only")
+    assert "not read" in proc.stdout
+    report = ExportReport.from_dict(json.loads((out / "export_report.json").read_text()))
+    assert report.int8.test_acc is None and report.comparison.test_drop_points is None
+    assert set(report.comparison.agreement) == {"val"}
+    for name in ("model.onnx", "model.int8.onnx"):
+        assert set(EmotionClassifier(out / name).meta.metrics) == {"val_acc"}

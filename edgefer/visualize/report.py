@@ -15,7 +15,7 @@ import numpy as np
 from edgefer.atomic import atomic_write_text
 from edgefer.data import load_faces
 from edgefer.errors import EdgeferError
-from edgefer.export.report import ExportReport
+from edgefer.export.report import ExportReport, figure
 from edgefer.machine import machine_info
 from edgefer.metrics import classification_metrics
 from edgefer.plots import plot_confusion, plot_curves
@@ -133,7 +133,7 @@ def _export_table(r: ExportReport) -> str:
     for name, m in (("fp32", r.fp32), ("int8", r.int8)):
         if m is not None and m.file:
             rows += (f"<tr><td>{name}</td><td>{m.bytes:,}</td><td>{m.val_acc:.4f}</td>"
-                     f"<td>{m.test_acc:.4f}</td><td>{m.test_unseen_acc:.4f}</td>"
+                     f"<td>{figure(m.test_acc)}</td><td>{figure(m.test_unseen_acc)}</td>"
                      f"<td>{m.latency_ms_1thread_b1.p50:.3f}</td></tr>")
     return ("<table><tr><th>model</th><th>bytes</th><th>val acc</th><th>test acc</th>"
             "<th>test acc, unseen</th><th>ms, 1 thread, p50</th></tr>"
