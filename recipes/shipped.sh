@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Recipes for the shipped models edgefer/assets/NAME.{onnx,int8.onnx,ncnn.*,int8.tflite}:
-#   recipes/shipped.sh edge     # the default: teachers, student, camera fine-tune (about 4 h 30 min)
+#   recipes/shipped.sh edge     # the default: teachers, student, camera fine-tune (about 9 h)
 #   recipes/shipped.sh edge-s   # the faster one: 30 epochs, 49-81 s each on 2 CPU cores
 # CPU (fp32 without bf16 matrix units) or CUDA; resumable: re-run to continue a killed run.
 # Wall times: a 2-core Intel Xeon (AVX512, VNNI) or AMD EPYC (AVX2) VM, fp32.
@@ -36,12 +36,17 @@ case $name in
     train runs/edge-kd --model edge --epochs 20 --batch-size 128 --lr 5e-4 --seed 1 \
       --init runs/edge-80/export/model.onnx --teacher "$teachers"
     edgefer export runs/edge-kd --out runs/edge-kd/export
-    # 3. robust to the camera: the student fine-tuned 10 epochs with a quarter of its faces
-    #    corrupted, distilled from itself on the clean face (17 min on a Zen 4 EPYC, 96-106 s
-    #    an epoch); its fp32 file is kept as recipes/teachers/edge-kd.onnx
+    # 3. a stronger teacher: edge-l, 100 epochs on the labels alone (95-155 s an epoch on a
+    #    2-core Zen 4 EPYC); its fp32 file is kept as recipes/teachers/edge-l-100.onnx
+    train runs/edge-l-100 --model edge-l --epochs 100 --batch-size 128 --lr 2e-3 --seed 0
+    edgefer export runs/edge-l-100 --out runs/edge-l-100/export
+    # 4. robust to the camera: the student fine-tuned 20 epochs with a quarter of its faces
+    #    corrupted, distilled from itself and edge-l averaged, both on the clean face (41 min
+    #    on a Zen 4 EPYC, 121-124 s an epoch); the student's fp32 file is kept as
+    #    recipes/teachers/edge-kd.onnx
     student=runs/edge-kd/export/model.onnx
-    train runs/edge-rob --model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 \
-      --init "$student" --teacher "$student" --corrupt 0.25
+    train runs/edge-rob --model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 \
+      --init "$student" --teacher "$student,runs/edge-l-100/export/model.onnx" --corrupt 0.25
     run=runs/edge-rob range=stem ;;
   edge-s)
     train runs/edge-s-ship --model edge-s --epochs 30 --batch-size 64 --lr 2e-3 --seed 0

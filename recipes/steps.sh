@@ -11,7 +11,8 @@
 #   recipes/steps.sh teacher   # edge-l, 100 epochs (97-155 s each on a 2-core Zen 4 EPYC)
 #   recipes/steps.sh ensemble  # the --corrupt 0.25 arm again, distilled from the student and the
 #                              # 100-epoch edge-l averaged (after step teacher; its twin: corrupt)
-#   recipes/steps.sh ensemble20  # that arm with 20 epochs at a peak rate of 1e-3
+#   recipes/steps.sh ensemble20  # that arm with 20 epochs at a peak rate of 1e-3, and its twin
+#                                # distilled from the student alone
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
@@ -72,9 +73,12 @@ case $step in
     arm runs/edge-rob-0.25-ens "${tune[@]}" --corrupt 0.25 \
       --teacher "$student,recipes/teachers/edge-l-100.onnx" ;;
   ensemble20)
-    # the same, twice the epochs at twice the peak rate
-    arm runs/edge-rob-0.25-ens20 --model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 \
-      --init "$student" --corrupt 0.25 --teacher "$student,recipes/teachers/edge-l-100.onnx" ;;
+    # the same, twice the epochs at twice the peak rate (the edge that ships), and its twin
+    # distilled from the student alone
+    long=(--model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 --init "$student"
+          --corrupt 0.25)
+    arm runs/edge-rob-0.25-ens20 "${long[@]}" --teacher "$student,recipes/teachers/edge-l-100.onnx"
+    arm runs/edge-rob-0.25-self20 "${long[@]}" "${self[@]}" ;;
   reparam)
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
