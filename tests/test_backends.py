@@ -38,14 +38,15 @@ def onnxruntime_probs(test_split):
 def test_backend_matches_onnxruntime_on_privatetest(model, backend, twin, test_split,
                                                     onnxruntime_probs):
     """The whole PrivateTest split: within 0.3 point of onnxruntime on the same (or the
-    source) file, and the same prediction for nearly every face."""
+    source) file, 0.5 in int8 (each runtime's int8 kernels round differently), and the same
+    prediction for nearly every face."""
     clf = EmotionClassifier(model, backend=backend)
     assert clf.backend == backend
     ref = EmotionClassifier(twin, backend="ort-cpu")
     probs, ref_probs = clf.predict_probs(test_split.images), onnxruntime_probs[twin]
     acc = (probs.argmax(1) == test_split.labels).mean()
     ref_acc = (ref_probs.argmax(1) == test_split.labels).mean()
-    assert abs(acc - ref_acc) <= 0.003
+    assert abs(acc - ref_acc) <= (0.005 if clf.meta.precision == "int8" else 0.003)
     assert (probs.argmax(1) == ref_probs.argmax(1)).mean() >= 0.97
     assert clf.labels == ref.labels and clf.preprocess == ref.preprocess
 
