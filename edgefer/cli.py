@@ -196,6 +196,9 @@ def train(
     teacher: Annotated[str | None, typer.Option(
         help="Distil from these trained models: checkpoints or .onnx, comma-separated "
              "(their probabilities are averaged).")] = None,
+    teacher_flip: Annotated[bool, typer.Option(
+        help="Average the teachers' targets over the face and its mirror image.")]
+        = C.teacher_flip,
     kd_temperature: Annotated[float, typer.Option(help="Distillation temperature.")]
         = C.kd_temperature,
     ema: Annotated[float, typer.Option(
@@ -242,7 +245,8 @@ def train(
                 reparam=reparam, patience=patience, limit=limit,
                 labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
                 init=str(init.expanduser().resolve()) if init else None,
-                teacher=teachers, kd_temperature=kd_temperature, kd_weight=kd_weight)
+                teacher=teachers, teacher_flip=teacher_flip,
+                kd_temperature=kd_temperature, kd_weight=kd_weight)
             trainer = start_run(cfg, out, console, world)
         best = trainer.fit()
     finally:

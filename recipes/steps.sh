@@ -13,10 +13,14 @@
 #                              # 100-epoch edge-l averaged (after step teacher; its twin: corrupt)
 #   recipes/steps.sh ensemble20  # that arm with 20 epochs at a peak rate of 1e-3, and its twin
 #                                # distilled from the student alone
+#   recipes/steps.sh flip20      # the ensemble20 arm with the teachers' targets averaged over
+#                                # the face and its mirror (--teacher-flip; its twin: ensemble20)
+#   recipes/steps.sh round2      # a second round: ensemble20's model (shipped as edge), 20 more
+#                                # epochs distilled from itself, the student and edge-l, mirrored
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|ensemble|ensemble20}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|ensemble|ensemble20|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -48,6 +52,9 @@ arm() {
 student=recipes/teachers/edge-kd.onnx
 tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$student")
 self=(--teacher "$student")
+both=(--teacher "$student,recipes/teachers/edge-l-100.onnx")
+long=(--model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 --init "$student"
+      --corrupt 0.25)
 case $step in
   corrupt)
     for rate in 0.5 0.35 0.25 0; do
@@ -70,18 +77,22 @@ case $step in
     [ -f "$run/export/model.onnx" ] || edgefer export "$run" --out "$run/export"
     install -m 644 "$run/export/model.onnx" recipes/teachers/edge-l-100.onnx ;;
   ensemble)
-    arm runs/edge-rob-0.25-ens "${tune[@]}" --corrupt 0.25 \
-      --teacher "$student,recipes/teachers/edge-l-100.onnx" ;;
+    arm runs/edge-rob-0.25-ens "${tune[@]}" --corrupt 0.25 "${both[@]}" ;;
   ensemble20)
     # the same, twice the epochs at twice the peak rate (the edge that ships), and its twin
     # distilled from the student alone
-    long=(--model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 --init "$student"
-          --corrupt 0.25)
-    arm runs/edge-rob-0.25-ens20 "${long[@]}" --teacher "$student,recipes/teachers/edge-l-100.onnx"
+    arm runs/edge-rob-0.25-ens20 "${long[@]}" "${both[@]}"
     arm runs/edge-rob-0.25-self20 "${long[@]}" "${self[@]}" ;;
+  flip20)
+    arm runs/edge-rob-0.25-flip20 "${long[@]}" "${both[@]}" --teacher-flip ;;
+  round2)
+    ens20=recipes/teachers/edge-ens20.onnx
+    arm runs/edge-round2 --model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 \
+      --init "$ens20" --corrupt 0.25 --teacher-flip \
+      --teacher "$student,recipes/teachers/edge-l-100.onnx,$ens20" ;;
   reparam)
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, ensemble or ensemble20" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, ensemble, ensemble20, flip20 or round2" >&2; exit 2 ;;
 esac

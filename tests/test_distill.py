@@ -34,6 +34,16 @@ def test_checkpoint_and_onnx_teachers_agree(trained_run, exported, fer):
     assert torch.allclose(both.soft_targets(x, 4.0), ta, atol=1e-6)  # averaged
 
 
+def test_teacher_flip_averages_the_face_and_its_mirror(exported, fer):
+    x = torch.from_numpy(Preprocess()(fer.split("val").images[:32]))
+    cpu, model = torch.device("cpu"), [str(exported / "model.onnx")]
+    plain = Teacher(model, Preprocess(), list(EMOTIONS), cpu)
+    flip = Teacher(model, Preprocess(), list(EMOTIONS), cpu, flip=True)
+    want = (plain.soft_targets(x, 4.0) + plain.soft_targets(x.flip(3), 4.0)) / 2
+    assert torch.allclose(flip.soft_targets(x, 4.0), want, atol=1e-6)
+    assert not torch.allclose(want, plain.soft_targets(x, 4.0), atol=1e-3)
+
+
 def test_teacher_normalised_otherwise_sees_its_own_input(exported, fer):
     """A student normalised with mean 0.5 (the shipped models') and a teacher with the
     default 128/255: the teacher's targets are its outputs on its own input."""
@@ -57,14 +67,19 @@ def test_train_with_teachers(trained_run, exported, small_npz, tmp_path):
     out = tmp_path / "student"
     teachers = f"{trained_run / 'best.pt'},{exported / 'model.onnx'}"
     run_cli("train", "--data", str(small_npz), "--model", "edge-s", "--epochs", "1",
-            "--batch-size", "32", "--teacher", teachers, "--kd-weight", "0.9", "--corrupt", "0.5",
-            "--mixup", "0.2", "--cutmix", "1.0", "--sam", "0.05", "--out", str(out))
+            "--batch-size", "32", "--teacher", teachers, "--teacher-flip", "--kd-weight", "0.9",
+            "--corrupt", "0.5", "--mixup", "0.2", "--cutmix", "1.0", "--sam", "0.05",
+            "--out", str(out))
     cfg = load_checkpoint(out)["config"]
     assert cfg["teacher"] == teachers.split(",") and cfg["kd_weight"] == 0.9
+    assert cfg["teacher_flip"]
     assert (cfg["corrupt"], cfg["mixup"], cfg["cutmix"], cfg["sam"]) == (0.5, 0.2, 1.0, 0.05)
     bad = run_cli("train", "--data", str(small_npz), "--teacher", str(tmp_path / "nope.pt"),
                   "--out", str(tmp_path / "x"), check=False)
     assert_one_line_error(bad, "checkpoint not found")
+    bad = run_cli("train", "--data", str(small_npz), "--teacher-flip", "--out",
+                  str(tmp_path / "y"), check=False)
+    assert_one_line_error(bad, "--teacher-flip needs --teacher")
 
 
 def test_bf16_detection_wants_matrix_units(tmp_path):

@@ -48,6 +48,7 @@ class TrainConfig:
     device: str = "auto"
     init: str | None = None  # start from these weights (a checkpoint or fp32 ONNX), not random
     teacher: list[str] | None = None  # checkpoints or ONNX models to distil from (averaged)
+    teacher_flip: bool = False  # the teachers' targets averaged over the face and its mirror
     kd_temperature: float = 4.0
     kd_weight: float = 0.7  # share of the loss that is distillation; the rest is the labels'
     amp: bool = True  # bf16/fp16 autocast where the device computes it natively
@@ -69,6 +70,7 @@ class TrainConfig:
             (self.patience >= 0, "--patience must not be negative"),
             (self.limit is None or self.limit >= 7, "--limit must be at least 7 (one per class)"),
             (not (self.reparam and self.init), "--reparam trains from scratch: no --init"),
+            (self.teacher or not self.teacher_flip, "--teacher-flip needs --teacher"),
             (self.kd_temperature > 0, "--kd-temperature must be positive"),
             (0.0 <= self.kd_weight <= 1.0, "--kd-weight must be in [0, 1]"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),

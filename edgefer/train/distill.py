@@ -23,10 +23,10 @@ class Teacher:
     """Averaged, temperature-softened probabilities of one or more trained models."""
 
     def __init__(self, paths: list[str], spec: Preprocess, labels: list[str],
-                 device: torch.device) -> None:
+                 device: torch.device, flip: bool = False) -> None:
         if not paths:
             raise EdgeferError("--teacher needs at least one model")
-        self.device = device
+        self.device, self.flip = device, flip
         self.members = [self._load(Path(p), spec, labels) for p in paths]
 
     def _load(self, path: Path, spec: Preprocess, labels: list[str]):
@@ -46,8 +46,11 @@ class Teacher:
 
     @torch.no_grad()
     def soft_targets(self, x: torch.Tensor, temperature: float) -> torch.Tensor:
-        """Mean over teachers of softmax(log p / T): (N, classes)."""
-        return torch.stack([(m(x) / temperature).softmax(1) for m in self.members]).mean(0)
+        """Mean over teachers (and with `flip`, over the face and its mirror) of
+        softmax(log p / T): (N, classes)."""
+        views = (x, x.flip(3)) if self.flip else (x,)
+        return torch.stack([(m(v) / temperature).softmax(1)
+                            for m in self.members for v in views]).mean(0)
 
 
 def kd_loss(student_logits: torch.Tensor, targets: torch.Tensor,

@@ -128,8 +128,8 @@ class Trainer:
         self.corrupt = Corrupt(cfg.corrupt, self.spec)
         self.weights = self._class_weights(train).to(self.device) if cfg.class_weights \
             else None
-        self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device) \
-            if cfg.teacher else None
+        self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device,
+                               cfg.teacher_flip) if cfg.teacher else None
         self.amp_dtype, note = autocast_dtype(cfg.amp, self.device)
         if note:
             self.console.print(f"[yellow]{note}[/]")
