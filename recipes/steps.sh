@@ -52,9 +52,9 @@ arm() {
 student=recipes/teachers/edge-kd.onnx
 tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$student")
 self=(--teacher "$student")
-both=(--teacher "$student,recipes/teachers/edge-l-100.onnx")
-long=(--model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 --init "$student"
-      --corrupt 0.25)
+pair="$student,recipes/teachers/edge-l-100.onnx"
+both=(--teacher "$pair")
+long=(--model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 --corrupt 0.25)
 case $step in
   corrupt)
     for rate in 0.5 0.35 0.25 0; do
@@ -81,15 +81,13 @@ case $step in
   ensemble20)
     # the same, twice the epochs at twice the peak rate (the edge that ships), and its twin
     # distilled from the student alone
-    arm runs/edge-rob-0.25-ens20 "${long[@]}" "${both[@]}"
-    arm runs/edge-rob-0.25-self20 "${long[@]}" "${self[@]}" ;;
+    arm runs/edge-rob-0.25-ens20 "${long[@]}" --init "$student" "${both[@]}"
+    arm runs/edge-rob-0.25-self20 "${long[@]}" --init "$student" "${self[@]}" ;;
   flip20)
-    arm runs/edge-rob-0.25-flip20 "${long[@]}" "${both[@]}" --teacher-flip ;;
+    arm runs/edge-rob-0.25-flip20 "${long[@]}" --init "$student" "${both[@]}" --teacher-flip ;;
   round2)
     ens20=recipes/teachers/edge-ens20.onnx
-    arm runs/edge-round2 --model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 \
-      --init "$ens20" --corrupt 0.25 --teacher-flip \
-      --teacher "$student,recipes/teachers/edge-l-100.onnx,$ens20" ;;
+    arm runs/edge-round2 "${long[@]}" --init "$ens20" --teacher "$pair,$ens20" --teacher-flip ;;
   reparam)
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \

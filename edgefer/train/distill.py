@@ -48,9 +48,9 @@ class Teacher:
     def soft_targets(self, x: torch.Tensor, temperature: float) -> torch.Tensor:
         """Mean over teachers (and with `flip`, over the face and its mirror) of
         softmax(log p / T): (N, classes)."""
-        views = (x, x.flip(3)) if self.flip else (x,)
-        return torch.stack([(m(v) / temperature).softmax(1)
-                            for m in self.members for v in views]).mean(0)
+        views = torch.cat([x, x.flip(3)]) if self.flip else x  # one teacher call for both
+        probs = torch.stack([(m(views) / temperature).softmax(1) for m in self.members]).mean(0)
+        return probs.view(-1, len(x), probs.shape[1]).mean(0)
 
 
 def kd_loss(student_logits: torch.Tensor, targets: torch.Tensor,
