@@ -24,16 +24,19 @@ from edgefer.bench.recall import BACKGROUNDS, background_photos, found_alone
 from edgefer.bench.video_recall import Run, VideoScore, every_frame, score_video
 from edgefer.bench.videos import TruthVideo, grid, moving_faces
 from edgefer.data import FaceSet, load_faces
-from edgefer.runtime import recognizer, regions
+from edgefer.runtime import recognizer, regions, sources
 from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.recognizer import Recognizer
 
 REFERENCE = "every frame @320"  # edgefer.bench.video_recall.every_frame
-# what each setting passes to Recognizer, or (upper case) sets in edgefer.runtime.regions or
-# edgefer.runtime.recognizer
+# what each setting passes to Recognizer, or (upper case) sets in edgefer.runtime.regions,
+# .recognizer or .sources
 SETTINGS = {
     REFERENCE: {},
     "default": {},
+    # decoding in turn with the rest, as both paths ran before read-ahead
+    f"{REFERENCE}, no read-ahead": {"READ_AHEAD": 0},
+    "default, no read-ahead": {"READ_AHEAD": 0},
     "search every 8": {"search_every": 8},
     "detect every 6": {"detect_every": 6},
     "cells 192, region 1.5": {"CELL": 192, "REGION": 1.5},
@@ -48,14 +51,16 @@ SETTINGS = {
     # the detector's ceiling: the whole frame at 1280 px (2x a 640x480 frame) on every frame
     "@1280 every frame": {"det_size": 1280, "detect_every": 1, "search_every": 1, "keep": 0},
 }
-DEFAULT_SETTINGS = [REFERENCE, "default"]
+POOLED = 64  # px: the face sizes the target pools (a camera 2-3 m from a face)
+DEFAULT_SETTINGS = [REFERENCE, "default", f"{REFERENCE}, no read-ahead", "default, no read-ahead"]
 
 
 @contextlib.contextmanager
 def geometry(setting: str) -> Iterator[None]:
     """The module constants `setting` changes, for the duration."""
     changes = {k: v for k, v in SETTINGS[setting].items() if k.isupper()}
-    modules = {k: regions if hasattr(regions, k) else recognizer for k in changes}
+    modules = {k: next(m for m in (regions, recognizer, sources) if hasattr(m, k))
+               for k in changes}
     saved = {k: getattr(modules[k], k) for k in changes}
     for k, v in changes.items():
         setattr(modules[k], k, v)
@@ -70,7 +75,7 @@ def runner(setting: str, args: argparse.Namespace) -> Run:
     """What `score_video` runs for `setting`."""
     kwargs = {k: v for k, v in SETTINGS[setting].items() if not k.isupper()}
     r = Recognizer(detector=args.detector, threads=args.threads, **kwargs)
-    return every_frame(r) if setting == REFERENCE else r.stream
+    return every_frame(r) if setting.startswith(REFERENCE) else r.stream
 
 
 def frame_size(text: str) -> tuple[int, int]:
@@ -157,15 +162,15 @@ def report(scores: list[VideoScore], args: argparse.Namespace) -> harness.Report
         if not mine:
             continue
         sides = sorted({v.face_side for v in mine})
-        table = out.add(harness.Table({"setting": "", **{f"{s} px": ".3f" for s in sides}},
-                                      title=f"**Recall by face size, {fs}** (all face counts "
-                                            "pooled)"))
+        table = out.add(harness.Table(
+            {"setting": "", **{f"{s} px": ".3f" for s in sides}, f"{POOLED} px and more": ".3f"},
+            title=f"**Recall by face size, {fs}** (all face counts pooled)"))
         for s in settings:
-            cells = []
-            for side in sides:
-                rows = [v for v in mine if v.setting == s and v.face_side == side]
-                cells.append(sum(v.found for v in rows) / sum(v.total for v in rows))
-            table.add(s, *cells)
+            groups = [[v for v in mine if v.setting == s and v.face_side == side]
+                      for side in sides]
+            groups.append([v for v in mine if v.setting == s and v.face_side >= POOLED])
+            table.add(s, *(sum(v.found for v in rows) / sum(v.total for v in rows)
+                           if rows else float("nan") for rows in groups))
         ref = [v for v in mine if v.setting == settings[0]]
         counts = [(sum(sum(v.alone) for v in ref if v.face_side == side),
                    sum(v.faces for v in ref if v.face_side == side)) for side in sides]

@@ -97,3 +97,10 @@ def test_expected_boxes_follow_tracks_until_keep_rounds_missed():
     tracker.update([])
     assert tracker.expected(640, 480) == []
 
+
+
+def test_a_growing_box_does_not_move_the_face():
+    tracker = Tracker(LABELS, keep=1)
+    tracker.update([face_result((100, 100, 100, 100), {"a": 0.9, "b": 0.1})])
+    tracker.update([face_result((90, 90, 120, 120), {"a": 0.9, "b": 0.1})])  # same centre
+    assert tracker.expected(640, 480) == [(90, 90, 120, 120)]  # not drifting up and left

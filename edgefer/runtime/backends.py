@@ -86,9 +86,10 @@ def open_engine(path: Path, backend: str = "auto", threads: int | None = None) -
     return OpenCVEngine(path, engine, threads) if backend == "opencv" else engine
 
 
-def open_session(path: Path, backend: str = "ort-cpu",
-                 threads: int | None = None) -> ort.InferenceSession:
-    """An onnxruntime session on the backend's providers with `threads` intra-op threads."""
+def open_session(path: Path, backend: str = "ort-cpu", threads: int | None = None,
+                 spinning: bool = True) -> ort.InferenceSession:
+    """An onnxruntime session on the backend's providers with `threads` intra-op threads
+    (`spinning`: see `session_options`)."""
     if not path.is_file():
         raise MissingFileError(f"model not found: {path}")
     check_backend(backend, FORMATS["onnx"])
@@ -97,7 +98,8 @@ def open_session(path: Path, backend: str = "ort-cpu",
             "CUDAExecutionProvider" in ort.get_available_providers():
         providers.insert(0, "CUDAExecutionProvider")
     try:
-        return ort.InferenceSession(str(path), session_options(threads), providers=providers)
+        return ort.InferenceSession(str(path), session_options(threads, spinning),
+                                    providers=providers)
     except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph/... types
         raise EdgeferError(f"{path}: not a loadable ONNX model ({first_line(e)})") from None
 
@@ -105,8 +107,9 @@ def open_session(path: Path, backend: str = "ort-cpu",
 def session_options(threads: int | None, spinning: bool = True) -> ort.SessionOptions:
     """onnxruntime options for the sessions edgefer opens: `threads` intra-op threads (None:
     all cores); `spinning=False` makes idle pool threads sleep instead of spinning, for a
-    session that shares the cores with another (the face detector's: spinning in both the
-    detector and the classifier halved `edgefer detect`'s frame rate on 2 cores)."""
+    session that shares the cores with other work: spinning in both the detector and the
+    classifier halved `edgefer detect`'s frame rate on 2 cores, and a spinning classifier
+    took the core the video decode thread needs (`runtime.sources`)."""
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     if not spinning:
@@ -118,10 +121,11 @@ def session_options(threads: int | None, spinning: bool = True) -> ort.SessionOp
 
 
 class OrtEngine(Engine):
-    """onnxruntime on the CPU, or CUDA where the build has it (backend auto or ort-cuda)."""
+    """onnxruntime on the CPU, or CUDA where the build has it (backend auto or ort-cuda); its
+    idle threads sleep, as it shares the cores with the face detector and video decoding."""
 
     def __init__(self, path: Path, backend: str, threads: int | None) -> None:
-        self.session = open_session(path, backend, threads)
+        self.session = open_session(path, backend, threads, spinning=False)
         self.meta = ModelMeta.from_model(self.session.get_modelmeta().custom_metadata_map,
                                          str(path))
         self.backend = "ort-cuda" if "CUDAExecutionProvider" in self.session.get_providers() \

@@ -15,11 +15,18 @@ import numpy as np
 from edgefer.errors import BadArgumentError, EdgeferError, MissingFileError
 from edgefer.images import IMAGE_SUFFIXES
 from edgefer.runtime.image_header import image_size
+from edgefer.runtime.read_ahead import ReadAhead
 
 MAX_PIXELS = 64_000_000  # a 64-megapixel image decodes to ~190 MB of BGR
 MAX_FILE_BYTES = 256 * 2**20
 MIN_SIDE = 16  # smaller images cannot hold a face worth classifying
 MAX_BAD_FRAMES = 30  # consecutive undecodable frames that end a video file
+# Video frames decoded ahead of the one in hand, on a thread of their own
+# (`runtime.read_ahead`; 0: none, decoding takes turns with the rest): a file keeps 8, enough
+# for its decoding to run on through a detection round, a live source 2, so a result is never
+# more than two frames behind the camera. What it gives: benchmarks/video_recall.md
+# ("default" against "default, no read-ahead").
+READ_AHEAD, READ_AHEAD_LIVE = 8, 2
 STREAM_PREFIXES = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
 
@@ -118,6 +125,10 @@ class FrameSource:
         self.fps = 30.0
         self._opened = time.monotonic()
         self._cap: cv2.VideoCapture | None = None if self.images is not None else self._open()
+        self._reader: ReadAhead[Frame] | None = None
+        total = 0 if self._cap is None or self.live \
+            else int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self._total = total if total > 0 else None  # read once: the capture is the reader's
 
     @property
     def is_video(self) -> bool:
@@ -134,10 +145,7 @@ class FrameSource:
         """How many frames the source holds, where known (images, most video files)."""
         if self.images is not None:
             return len(self.images)
-        if self.live or self._cap is None:
-            return None
-        total = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        return total if total > 0 else None
+        return self._total
 
     def _open(self) -> cv2.VideoCapture:
         # OpenCV's and FFmpeg's own log lines ("can't open camera by index", "moov atom not
@@ -153,10 +161,19 @@ class FrameSource:
         return cap
 
     def __iter__(self) -> Iterator[Frame]:
+        depth = READ_AHEAD_LIVE if self.live else READ_AHEAD
+        if self.images is not None or depth == 0:
+            yield from self._passes(self.on_skip)
+            return
+        self._reader = ReadAhead(self._passes, depth, self.on_skip)
+        yield from self._reader
+
+    def _passes(self, on_skip: Callable[[str], None]) -> Iterator[Frame]:
         offset = 0.0  # with `loop`, each pass's timestamps continue the last one's
         while True:
             end = offset
-            for frame in self._images() if self.images is not None else self._video():
+            for frame in (self._images(on_skip) if self.images is not None
+                          else self._video(on_skip)):
                 if frame.time_s is not None:
                     frame.time_s += offset
                     end = frame.time_s + 1 / self.fps
@@ -165,7 +182,7 @@ class FrameSource:
                 return
             offset = end
 
-    def _images(self) -> Iterator[Frame]:
+    def _images(self, on_skip: Callable[[str], None]) -> Iterator[Frame]:
         read = 0
         for path in self.images:
             start = time.perf_counter()
@@ -174,7 +191,7 @@ class FrameSource:
             except EdgeferError as e:
                 if not self.many_images:
                     raise
-                self.on_skip(f"skipped {e}")
+                on_skip(f"skipped {e}")
                 continue
             read += 1
             yield Frame(img, str(path), (time.perf_counter() - start) * 1000)
@@ -182,7 +199,7 @@ class FrameSource:
             raise EdgeferError(f"{self.target}: none of its {len(self.images)} images could "
                                "be read")
 
-    def _video(self) -> Iterator[Frame]:
+    def _video(self, on_skip: Callable[[str], None]) -> Iterator[Frame]:
         if self._cap is None:  # iterated again after a previous pass closed it
             self._cap = self._open()
         count, retries, bad, bad_run = 0, 0, 0, 0
@@ -200,7 +217,7 @@ class FrameSource:
                         bad, bad_run = bad + 1, bad_run + 1  # a corrupt frame: skip it
                         continue
                     if bad:
-                        self.on_skip(f"{self.target}: skipped {bad} undecodable frame(s)")
+                        on_skip(f"{self.target}: skipped {bad} undecodable frame(s)")
                     if count == 0:
                         raise EdgeferError(f"{self.target}: empty or unreadable video")
                     return
@@ -215,7 +232,7 @@ class FrameSource:
                 except EdgeferError:
                     continue
         finally:
-            self.close()
+            self._release()
 
     def _time_s(self, index: int) -> float:
         """When frame `index` (just read) was seen: its container timestamp in a file (the
@@ -234,6 +251,16 @@ class FrameSource:
         return f"camera {self.camera}" if self.camera is not None else f"stream {self.target}"
 
     def close(self) -> None:
+        """Stop reading and release the capture (a read-ahead thread blocked in a camera's
+        read releases it when the read returns)."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+            if reader.alive:
+                return
+        self._release()
+
+    def _release(self) -> None:
         if self._cap is not None:
             self._cap.release()
             self._cap = None

@@ -34,14 +34,15 @@ class _Track:
     probs: np.ndarray
     seen: FaceResult  # the last detection
     frame: int  # the frame it was detected in
-    velocity: np.ndarray  # (x, y) pixels per frame between the last two detections
+    velocity: np.ndarray  # (x, y) pixels per frame of the box centre, last two detections
     missed: int = 0  # updates since it was last reported
     lost: int = 0  # detection rounds in a row that did not find it
     hits: int = 1  # detection rounds that found it
 
     def detected(self, face: FaceResult, frame: int) -> None:
-        """Take a new detection of this track, estimating the velocity from the last one."""
-        self.velocity = np.subtract(face.box[:2], self.seen.box[:2]) / (frame - self.frame)
+        """Take a new detection of this track, estimating the velocity from the last one
+        (of the centres: a box that grows or shrinks does not move the face)."""
+        self.velocity = (_centre(face.box) - _centre(self.seen.box)) / (frame - self.frame)
         self.seen, self.frame = face, frame
 
     def carried(self, frame: int, width: int, height: int) -> Face | None:
@@ -56,6 +57,11 @@ class _Track:
             return None
         landmarks = self.seen.landmarks + np.float32([dx, dy])
         return Face((x0, y0, x1 - x0, y1 - y0), landmarks, self.seen.score)
+
+
+def _centre(box: tuple[int, int, int, int]) -> np.ndarray:
+    x, y, w, h = box
+    return np.array([x + w / 2, y + h / 2])
 
 
 class Tracker:
