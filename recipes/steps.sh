@@ -9,6 +9,7 @@
 #   recipes/steps.sh cutmix    # the --corrupt 0.25 arm again with --cutmix 1.0 (its twin: corrupt)
 #   recipes/steps.sh sam       # the --corrupt 0.25 arm again with --sam 0.05 (its twin: corrupt)
 #   recipes/steps.sh teacher   # edge-l, 100 epochs (97-155 s each on a 2-core Zen 4 EPYC)
+#   recipes/steps.sh teacher2  # the same with seed 1: a third member for the teachers' ensemble
 #   recipes/steps.sh ensemble  # the --corrupt 0.25 arm again, distilled from the student and the
 #                              # 100-epoch edge-l averaged (after step teacher; its twin: corrupt)
 #   recipes/steps.sh ensemble20  # that arm with 20 epochs at a peak rate of 1e-3, and its twin
@@ -21,7 +22,7 @@
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|ensemble|ensemble20|ensemble40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -69,14 +70,16 @@ case $step in
     arm runs/edge-rob-0.25-cutmix "${tune[@]}" "${self[@]}" --corrupt 0.25 --cutmix 1.0 ;;
   sam)
     arm runs/edge-rob-0.25-sam "${tune[@]}" "${self[@]}" --corrupt 0.25 --sam 0.05 ;;
-  teacher)
-    # a stronger teacher; its fp32 file is kept in recipes/teachers/ (runs/ may not survive
-    # a change of machine)
-    run=runs/edge-l-100
+  teacher|teacher2)
+    # a stronger teacher (teacher2: its twin with another seed, a third ensemble member); its
+    # fp32 file is kept in recipes/teachers/ (runs/ may not survive a change of machine)
+    seed=0 name=edge-l-100
+    [ "$step" = teacher ] || seed=1 name=edge-l-100-s1
+    run=runs/$name
     train "$run" "$run/export/model.onnx" --model edge-l --epochs 100 --batch-size 128 \
-      --lr 2e-3 --seed 0
+      --lr 2e-3 --seed "$seed"
     [ -f "$run/export/model.onnx" ] || edgefer export "$run" --out "$run/export"
-    install -m 644 "$run/export/model.onnx" recipes/teachers/edge-l-100.onnx ;;
+    install -m 644 "$run/export/model.onnx" "recipes/teachers/$name.onnx" ;;
   ensemble)
     arm runs/edge-rob-0.25-ens "${tune[@]}" --corrupt 0.25 "${both[@]}" ;;
   ensemble20)
@@ -95,5 +98,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, ensemble, ensemble20, ensemble40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, flip20 or round2" >&2; exit 2 ;;
 esac
