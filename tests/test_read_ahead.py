@@ -57,7 +57,7 @@ def test_closing_stops_the_producer_and_runs_its_clean_up_on_its_thread():
 
 
 class CountingCapture:
-    """A 40-frame video that records its reads and releases, and when they happened."""
+    """A 40-frame video that counts its reads and releases."""
 
     frames = 40
 

@@ -98,7 +98,6 @@ def test_expected_boxes_follow_tracks_until_keep_rounds_missed():
     assert tracker.expected(640, 480) == []
 
 
-
 def test_a_growing_box_does_not_move_the_face():
     tracker = Tracker(LABELS, keep=1)
     tracker.update([face_result((100, 100, 100, 100), {"a": 0.9, "b": 0.1})])
