@@ -47,6 +47,9 @@ SETTINGS = {
     "first search from 96 px": {"SEARCH_FACE_PX": 96},
     "first search from 160 px": {"SEARCH_FACE_PX": 160},
     "score 0.75": {"score": 0.75},
+    "score 0.5": {"score": 0.5},
+    # new faces from 0.5, tracked ones refound from 0.45 as at the default
+    "score 0.5, refind 0.9": {"score": 0.5, "REFIND": 0.9},
     "min face 64": {"min_face": 64},
     # the detector's ceiling: the whole frame at 1280 px (2x a 640x480 frame) on every frame
     "@1280 every frame": {"det_size": 1280, "detect_every": 1, "search_every": 1, "keep": 0},

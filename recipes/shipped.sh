@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Recipes for the shipped models edgefer/assets/NAME.{onnx,int8.onnx,ncnn.*,int8.tflite}:
-#   recipes/shipped.sh edge     # the default: teachers, student, camera fine-tune (about 9 h)
+#   recipes/shipped.sh edge     # the default: teachers, student, camera fine-tune (about 9 h 30 min)
 #   recipes/shipped.sh edge-s   # the faster one: 30 epochs, 49-81 s each on 2 CPU cores
 # CPU (fp32 without bf16 matrix units) or CUDA; resumable: re-run to continue a killed run.
 # Wall times: a 2-core Intel Xeon (AVX512, VNNI) or AMD EPYC (AVX2) VM, fp32.
@@ -40,12 +40,12 @@ case $name in
     #    2-core Zen 4 EPYC); its fp32 file is kept as recipes/teachers/edge-l-100.onnx
     train runs/edge-l-100 --model edge-l --epochs 100 --batch-size 128 --lr 2e-3 --seed 0
     edgefer export runs/edge-l-100 --out runs/edge-l-100/export
-    # 4. robust to the camera: the student fine-tuned 20 epochs with a quarter of its faces
-    #    corrupted, distilled from itself and edge-l averaged, both on the clean face (41 min
-    #    on a Zen 4 EPYC, 121-124 s an epoch); the student's fp32 file is kept as
-    #    recipes/teachers/edge-kd.onnx
+    # 4. robust to the camera: the student fine-tuned 40 epochs with a quarter of its faces
+    #    corrupted, distilled from itself and edge-l averaged, both on the clean face (86-110 s
+    #    an epoch on a 2-core Intel Xeon with AMX, bf16); the student's fp32 file is kept as
+    #    recipes/teachers/edge-kd.onnx, this step's as recipes/teachers/edge-ens40.onnx
     student=runs/edge-kd/export/model.onnx
-    train runs/edge-rob --model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 \
+    train runs/edge-rob --model edge --epochs 40 --batch-size 128 --lr 1e-3 --seed 1 \
       --init "$student" --teacher "$student,runs/edge-l-100/export/model.onnx" --corrupt 0.25
     run=runs/edge-rob range=stem ;;
   edge-s)
