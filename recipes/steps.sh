@@ -14,15 +14,18 @@
 #                              # 100-epoch edge-l averaged (after step teacher; its twin: corrupt)
 #   recipes/steps.sh ensemble20  # that arm with 20 epochs at a peak rate of 1e-3, and its twin
 #                                # distilled from the student alone
-#   recipes/steps.sh ensemble40  # the ensemble20 arm with twice the epochs (its twin: ensemble20)
+#   recipes/steps.sh ensemble40  # the ensemble20 arm with twice the epochs (its twin: ensemble20;
+#                                # shipped as edge)
+#   recipes/steps.sh trio40      # the ensemble40 arm with teacher2's edge-l as a third teacher
+#                                # (after step teacher2; its twin: ensemble40)
 #   recipes/steps.sh flip20      # the ensemble20 arm with the teachers' targets averaged over
 #                                # the face and its mirror (--teacher-flip; its twin: ensemble20)
-#   recipes/steps.sh round2      # a second round: ensemble20's model (shipped as edge), 20 more
+#   recipes/steps.sh round2      # a second round: ensemble20's model (edge until 2026-12-06), 20 more
 #                                # epochs distilled from itself, the student and edge-l, mirrored
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -89,6 +92,9 @@ case $step in
     arm runs/edge-rob-0.25-self20 "${long[@]}" --init "$student" "${self[@]}" ;;
   ensemble40)
     arm runs/edge-rob-0.25-ens40 "${long[@]}" --epochs 40 --init "$student" "${both[@]}" ;;
+  trio40)
+    arm runs/edge-rob-0.25-trio40 "${long[@]}" --epochs 40 --init "$student" \
+      --teacher "$pair,recipes/teachers/edge-l-100-s1.onnx" ;;
   flip20)
     arm runs/edge-rob-0.25-flip20 "${long[@]}" --init "$student" "${both[@]}" --teacher-flip ;;
   round2)
@@ -98,5 +104,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, flip20 or round2" >&2; exit 2 ;;
 esac
