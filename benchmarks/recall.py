@@ -1,6 +1,7 @@
 """Face recall and end-to-end emotion accuracy by face size and detection size.
 
-FER2013 PrivateTest faces pasted at 24-768 px onto six real photos (1600x900 scenes, seeded),
+FER2013 PrivateTest faces (--split val: PublicTest, to choose on) pasted at 24-768 px onto six
+real photos (1600x900 scenes, seeded),
 detected by YuNet in one pass at each detection size and on the pyramid still images use by
 default, then classified by the shipped int8 model; and YuNet's band: the share of test
 faces it finds alone on a plain canvas, by face size in its input. Writes STEM.md and
@@ -9,6 +10,7 @@ STEM.json (tables, machine) and STEM.png (recall vs face size, one line per dete
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from edgefer.atomic import atomic_write
@@ -24,6 +26,7 @@ from edgefer.bench.recall import (
 from edgefer.data import load_faces
 from edgefer.plots import pyplot
 from edgefer.runtime import EmotionClassifier
+from edgefer.runtime.defaults import DETECT
 from edgefer.runtime.face_detector import PYRAMID_CAP, PYRAMID_UPSCALE, FaceDetector, pyramid
 from edgefer.runtime.pipeline import EmotionPipeline
 
@@ -36,25 +39,27 @@ def column(det: int | None) -> str:
     return "pyramid" if det is None else str(det)
 
 
-def tables(rows: list[RecallRow], band: dict[int, float], n_scenes: int, repeats: int,
-           threads: int | None) -> list[str | harness.Table]:
+def tables(rows: list[RecallRow], band: dict[int, float], n_scenes: int,
+           args: argparse.Namespace) -> list[str | harness.Table]:
     """The page's paragraphs and tables: YuNet's band, recall and end-to-end accuracy by face
     and detection size, time and false detections per scene."""
     sizes = sorted({r.face_size for r in rows})
     cols = [column(d) for d in DET_SIZES]
     levels = " + ".join(map(str, pyramid(SCENE[1], SCENE[0])))
+    score = "" if args.score == DETECT.score else f" at a score threshold of {args.score:g}"
     out: list[str | harness.Table] = [
-        f"{n_scenes} scenes of {SCENE[0]}x{SCENE[1]} ({', '.join(BACKGROUNDS)}; {repeats} per "
-        f"background and face size), up to 4 FER2013 test faces each; YuNet on onnxruntime, "
-        f"{harness.threads_text(threads)}. Columns: one detection pass with the scene scaled to "
-        f"that longer side (1600 = as it is), and the pyramid still images get by default "
+        f"{n_scenes} scenes of {SCENE[0]}x{SCENE[1]} ({', '.join(BACKGROUNDS)}; {args.repeats} "
+        f"per background and face size), up to 4 FER2013 {args.split} faces each; YuNet on "
+        f"onnxruntime{score}, {harness.threads_text(args.threads)}. Columns: one detection "
+        f"pass with the scene scaled to that longer side (1600 = as it is), and the pyramid "
+        f"still images get by default "
         f"(here {levels}: {PYRAMID_UPSCALE:g}x the image up to {PYRAMID_CAP}, then a third "
         "at a time). A face is found when a detection lies mostly inside its pasted square; "
         "see edgefer/bench/recall.py."]
     band_table = harness.Table({str(s): ".3f" for s in BAND_SIZES},
-                               title=f"**YuNet's band**: share of {BAND_FACES} FER2013 test "
-                                     "faces found alone on a plain canvas, by face size in the "
-                                     "detector's input (px):")
+                               title=f"**YuNet's band**: share of {BAND_FACES} FER2013 "
+                                     f"{args.split} faces found alone on a plain canvas, by face "
+                                     "size in the detector's input (px):")
     band_table.add(*(band[s] for s in BAND_SIZES))
     out.append(band_table)
     for title, value in (("Recall (faces found)", lambda r: r.recall),
@@ -114,15 +119,18 @@ def main(argv: list[str] | None = None) -> None:
     ap = harness.parser(__doc__, __file__, "data", "detector", "threads", "out", threads=1)
     ap.add_argument("--repeats", type=harness.positive, default=3,
                     help="scenes per background and face size")
+    ap.add_argument("--split", default="test", choices=["val", "test"])
+    ap.add_argument("--score", type=float, default=DETECT.score,
+                    help="face detection score threshold")
     args = ap.parse(argv)
-    test = load_faces(args.data).split("test")
+    test = load_faces(args.data).split(args.split)
     scenes = make_scenes(test, repeats=args.repeats)
-    detector = FaceDetector(args.detector, engine="ort", threads=args.threads)
+    detector = FaceDetector(args.detector, args.score, engine="ort", threads=args.threads)
     pipeline = EmotionPipeline(EmotionClassifier(threads=args.threads), detector)
     band = measure_band(detector, test.sample(BAND_FACES, seed=0).images, BAND_SIZES)
     rows = measure_recall(pipeline, scenes, DET_SIZES)
     report = harness.Report.start(args.command)
-    for block in tables(rows, band, len(scenes), args.repeats, args.threads):
+    for block in tables(rows, band, len(scenes), args):
         report.add(block)
     report.figures = {"rows": [{**vars(r), "recall": r.recall, "accuracy": r.accuracy}
                                for r in rows], "band": {str(s): v for s, v in band.items()}}

@@ -41,7 +41,7 @@ case $name in
     train runs/edge-l-100 --model edge-l --epochs 100 --batch-size 128 --lr 2e-3 --seed 0
     edgefer export runs/edge-l-100 --out runs/edge-l-100/export
     # 4. robust to the camera: the student fine-tuned 40 epochs with a quarter of its faces
-    #    corrupted, distilled from itself and edge-l averaged, both on the clean face (86-110 s
+    #    corrupted, distilled from itself and edge-l averaged, both on the clean face (86-111 s
     #    an epoch on a 2-core Intel Xeon with AMX, bf16); the student's fp32 file is kept as
     #    recipes/teachers/edge-kd.onnx, this step's as recipes/teachers/edge-ens40.onnx
     student=runs/edge-kd/export/model.onnx
