@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+import numpy as np
 
 from edgefer.bench import harness
 from edgefer.bench.recall import BACKGROUNDS, background_photos, found_alone
@@ -27,8 +29,12 @@ from edgefer.data import FaceSet, load_faces
 from edgefer.runtime import recognizer, regions, sources
 from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.recognizer import Recognizer
+from edgefer.runtime.results import FrameResult
 
 REFERENCE = "every frame @320"  # edgefer.bench.video_recall.every_frame
+# a setting ending so runs on the video's frames decoded beforehand, handed over as an
+# iterator (as from a camera whose frames need no decoding, e.g. picamera2)
+IN_MEMORY = ", frames in memory"
 # what each setting passes to Recognizer, or (upper case) sets in edgefer.runtime.regions,
 # .recognizer or .sources
 SETTINGS = {
@@ -37,6 +43,8 @@ SETTINGS = {
     # decoding in turn with the rest, as both paths ran before read-ahead
     f"{REFERENCE}, no read-ahead": {"READ_AHEAD": 0},
     "default, no read-ahead": {"READ_AHEAD": 0},
+    f"{REFERENCE}{IN_MEMORY}": {},
+    f"default{IN_MEMORY}": {},
     "search every 8": {"search_every": 8},
     "detect every 6": {"detect_every": 6},
     "cells 192, region 1.5": {"CELL": 192, "REGION": 1.5},
@@ -78,7 +86,20 @@ def runner(setting: str, args: argparse.Namespace) -> Run:
     """What `score_video` runs for `setting`."""
     kwargs = {k: v for k, v in SETTINGS[setting].items() if not k.isupper()}
     r = Recognizer(detector=args.detector, threads=args.threads, **kwargs)
-    return every_frame(r) if setting.startswith(REFERENCE) else r.stream
+    run = every_frame(r) if setting.startswith(REFERENCE) else r.stream
+    return in_memory(run) if setting.endswith(IN_MEMORY) else run
+
+
+def in_memory(run: Run) -> Run:
+    """`run` on the video's frames decoded before it starts (the last video's kept)."""
+    decoded: dict[Path, list[np.ndarray]] = {}
+
+    def go(path: Path) -> Iterable[FrameResult]:
+        if path not in decoded:
+            decoded.clear()
+            decoded[path] = [f.image for f in sources.FrameSource(str(path))]
+        return run(iter(decoded[path]))
+    return go
 
 
 def frame_size(text: str) -> tuple[int, int]:

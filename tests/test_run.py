@@ -116,11 +116,36 @@ def test_lists_and_streams_are_an_explicit_choice(recognizer, video, monkeypatch
             pass
 
     monkeypatch.setattr(cv2, "VideoCapture", Camera)
-    with pytest.raises(ValueError, match="never ends: pass stream=True"):
+    with pytest.raises(ValueError, match="may never end: pass stream=True"):
         recognizer(0)
     frames = recognizer(0, max_frames=3)
     assert [r.index for r in frames] == [0, 1, 2]
     assert 0 <= frames[0].time_s <= frames[2].time_s < 10  # seconds since the camera opened
+
+
+def test_an_iterator_of_frames_is_one_live_video(recognizer, video):
+    """Frames the caller captures itself (e.g. picamera2), handed over as a generator, run
+    the video path: the same faces and track ids as the file, and the generator is closed
+    when the results stop."""
+    frames = [f.image for f in recognizer.open(video)]
+    closed = []
+
+    def camera():
+        try:
+            yield from frames
+        finally:
+            closed.append(True)
+
+    from_file = recognizer(video)
+    mine = list(recognizer.stream(camera()))
+    assert [[(f.track_id, f.box, f.emotion) for f in r.faces] for r in mine] == \
+        [[(f.track_id, f.box, f.emotion) for f in r.faces] for r in from_file]
+    assert closed and 0 == mine[0].time_s <= mine[1].time_s <= mine[-1].time_s < 60
+    with pytest.raises(ValueError, match="may never end: pass stream=True"):
+        recognizer(camera())
+    assert len(recognizer(camera(), max_frames=2)) == 2
+    with pytest.raises(ValueError, match="frame 1 of the iterator is a str, not an image"):
+        list(recognizer.stream(iter([frames[0], "frame.jpg"])))
 
 
 def test_library_errors_are_the_builtin_kinds(tmp_path):

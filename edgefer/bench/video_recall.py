@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from edgefer.bench.recall import finds
 from edgefer.bench.videos import TruthVideo
 from edgefer.runtime.recognizer import Recognizer
@@ -63,15 +65,16 @@ class VideoScore:
             if self.seconds else 0.0
 
 
-Run = Callable[[Path], Iterable[FrameResult]]
+# a video's path, or its frames as an iterator of arrays -> results
+Run = Callable[[Path | Iterator[np.ndarray]], Iterable[FrameResult]]
 
 
 def every_frame(recognizer: Recognizer, det_size: int = 320) -> Run:
     """The former video path, as a reference: every frame's whole image detected at
     `det_size`, every face classified, tracked."""
-    def run(path: Path) -> Iterator[FrameResult]:
+    def run(source: Path | Iterator[np.ndarray]) -> Iterator[FrameResult]:
         tracker = Tracker(recognizer.labels, recognizer.smoothing)
-        frames = recognizer.open(path)
+        frames = recognizer.open(source)
         try:
             for i, frame in enumerate(frames):
                 result = recognizer.pipeline(frame.image, frame.name, i, det_size)

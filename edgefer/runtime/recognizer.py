@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -22,7 +23,7 @@ from edgefer.runtime.tracker import Tracker, check_smoothing
 if TYPE_CHECKING:
     from edgefer.runtime.serve import LiveServer
 
-Source = str | Path | int | np.ndarray | Sequence[str | Path | np.ndarray]
+Source = str | Path | int | np.ndarray | Sequence[str | Path | np.ndarray] | Iterator[np.ndarray]
 D = DETECT
 
 
@@ -48,6 +49,8 @@ class Recognizer:
         for face in r("photo.jpg")[0].faces:
             print(face.emotion, face.confidence, face.box)
         r.run("clip.mp4", save="out.mp4", csv="out.csv")  # a RunSummary
+        for result in r.stream(camera_frames()):  # a generator of BGR arrays: one video
+            print(result.faces)
     """
 
     def __init__(self, model: str | Path | None = None,
@@ -93,21 +96,23 @@ class Recognizer:
         frames = self.open(source)
         if not stream and frames.live and max_frames is None:
             frames.close()
-            raise BadArgumentError("a camera or stream never ends: pass stream=True to iterate "
-                                   "over its results, or max_frames to collect a list")
+            raise BadArgumentError("a camera, stream or frame iterator may never end: pass "
+                                   "stream=True to iterate over its results, or max_frames to "
+                                   "collect a list")
         results = self.stream(frames, max_frames)
         return results if stream else list(results)
 
-    def open(self, source: Source | FrameSource | MemoryFrames, reconnect: int = D.reconnect,
-             on_skip: Callable[[str], None] = warn, loop: bool = False
-             ) -> FrameSource | MemoryFrames:
+    def open(self, source: Source | FrameSource | MemoryFrames | IteratorFrames,
+             reconnect: int = D.reconnect, on_skip: Callable[[str], None] = warn,
+             loop: bool = False) -> FrameSource | MemoryFrames | IteratorFrames:
         """The frames of `source`, opened now so that a missing file or camera fails here.
 
         An int is a camera index; a str or Path an image, directory, video or stream URL; a
-        numpy array one BGR (or gray) image; a list or tuple several images. `loop` starts a
-        video file or images again at their end.
+        numpy array one BGR (or gray) image; a list or tuple several images; an iterator (a
+        generator) of arrays the frames of one live video, captured by the caller (e.g.
+        picamera2 on a Raspberry Pi). `loop` starts a video file or images again at their end.
         """
-        if isinstance(source, (FrameSource, MemoryFrames)):
+        if isinstance(source, (FrameSource, MemoryFrames, IteratorFrames)):
             if loop and not getattr(source, "loop", False):
                 raise BadArgumentError("loop: open the FrameSource with loop=True")
             return source
@@ -121,6 +126,8 @@ class Recognizer:
             raise BadArgumentError("loop repeats a video file or images on disk, not arrays")
         if isinstance(source, np.ndarray):
             return MemoryFrames([Frame(_as_image(source), "array", 0.0)])
+        if isinstance(source, Iterator):
+            return IteratorFrames(source)
         if isinstance(source, Sequence):
             if not source:
                 raise BadArgumentError("an empty list of images")
@@ -163,7 +170,7 @@ class Recognizer:
         return run_loop(self._results(frames, max_frames), frames, self.labels, save=save,
                         csv=csv, json=json, show=show, on_frame=on_frame, serve=serve)
 
-    def _results(self, frames: FrameSource | MemoryFrames,
+    def _results(self, frames: FrameSource | MemoryFrames | IteratorFrames,
                  max_frames: int | None) -> Iterator[FrameResult]:
         if not frames.is_video or self.detector is None:
             tracker = Tracker(self.labels, self.smoothing) if frames.is_video else None
@@ -201,7 +208,7 @@ class Recognizer:
         return (video_det_size(width, height, self.min_face),)
 
     @staticmethod
-    def _frames(frames: FrameSource | MemoryFrames,
+    def _frames(frames: FrameSource | MemoryFrames | IteratorFrames,
                 max_frames: int | None) -> Iterator[tuple[int, Frame]]:
         try:
             for i, frame in enumerate(frames):
@@ -238,6 +245,32 @@ class MemoryFrames:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class IteratorFrames:
+    """The frames of one live video from an iterator of arrays the caller captures (tracked
+    across frames); `time_s` is seconds since the first frame arrived."""
+
+    is_video, live, many_images = True, True, False
+
+    def __init__(self, frames: Iterator[np.ndarray], fps: float = 30.0) -> None:
+        self.frames, self.fps = frames, fps
+
+    def __iter__(self) -> Iterator[Frame]:
+        start = None
+        for i, image in enumerate(self.frames):
+            if not isinstance(image, np.ndarray):
+                raise BadArgumentError(f"frame {i} of the iterator is a "
+                                       f"{type(image).__name__}, not an image array")
+            now = time.monotonic()
+            start = now if start is None else start
+            yield Frame(_as_image(image), f"frame#{i}", 0.0, now - start)
+
+    def close(self) -> None:
+        """Close a generator (its `finally` blocks run); other iterators are left as given."""
+        close = getattr(self.frames, "close", None)
+        if callable(close):
+            close()
 
 
 def _as_image(image: np.ndarray) -> np.ndarray:
