@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,6 @@ from edgefer.data import FaceSet, load_faces
 from edgefer.runtime import recognizer, regions, sources
 from edgefer.runtime.face_detector import FaceDetector
 from edgefer.runtime.recognizer import Recognizer
-from edgefer.runtime.results import FrameResult
 
 REFERENCE = "every frame @320"  # edgefer.bench.video_recall.every_frame
 # a setting ending so runs on the video's frames decoded beforehand, handed over as an
@@ -91,15 +91,14 @@ def runner(setting: str, args: argparse.Namespace) -> Run:
 
 
 def in_memory(run: Run) -> Run:
-    """`run` on the video's frames decoded before it starts (the last video's kept)."""
-    decoded: dict[Path, list[np.ndarray]] = {}
+    """`run` on the video's frames decoded before it starts."""
+    return lambda path: run(iter(decoded(path)))
 
-    def go(path: Path) -> Iterable[FrameResult]:
-        if path not in decoded:
-            decoded.clear()
-            decoded[path] = [f.image for f in sources.FrameSource(str(path))]
-        return run(iter(decoded[path]))
-    return go
+
+@functools.lru_cache(maxsize=1)  # the settings take turns on one video at a time
+def decoded(path: Path) -> tuple[np.ndarray, ...]:
+    """A video's frames, decoded once for every setting that runs from memory."""
+    return tuple(f.image for f in sources.FrameSource(str(path)))
 
 
 def frame_size(text: str) -> tuple[int, int]:

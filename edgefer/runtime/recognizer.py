@@ -102,9 +102,8 @@ class Recognizer:
         results = self.stream(frames, max_frames)
         return results if stream else list(results)
 
-    def open(self, source: Source | FrameSource | MemoryFrames | IteratorFrames,
-             reconnect: int = D.reconnect, on_skip: Callable[[str], None] = warn,
-             loop: bool = False) -> FrameSource | MemoryFrames | IteratorFrames:
+    def open(self, source: Source | Frames, reconnect: int = D.reconnect,
+             on_skip: Callable[[str], None] = warn, loop: bool = False) -> Frames:
         """The frames of `source`, opened now so that a missing file or camera fails here.
 
         An int is a camera index; a str or Path an image, directory, video or stream URL; a
@@ -170,8 +169,7 @@ class Recognizer:
         return run_loop(self._results(frames, max_frames), frames, self.labels, save=save,
                         csv=csv, json=json, show=show, on_frame=on_frame, serve=serve)
 
-    def _results(self, frames: FrameSource | MemoryFrames | IteratorFrames,
-                 max_frames: int | None) -> Iterator[FrameResult]:
+    def _results(self, frames: Frames, max_frames: int | None) -> Iterator[FrameResult]:
         if not frames.is_video or self.detector is None:
             tracker = Tracker(self.labels, self.smoothing) if frames.is_video else None
             for i, frame in self._frames(frames, max_frames):
@@ -208,8 +206,7 @@ class Recognizer:
         return (video_det_size(width, height, self.min_face),)
 
     @staticmethod
-    def _frames(frames: FrameSource | MemoryFrames | IteratorFrames,
-                max_frames: int | None) -> Iterator[tuple[int, Frame]]:
+    def _frames(frames: Frames, max_frames: int | None) -> Iterator[tuple[int, Frame]]:
         try:
             for i, frame in enumerate(frames):
                 if max_frames is not None and i >= max_frames:
@@ -251,10 +248,10 @@ class IteratorFrames:
     """The frames of one live video from an iterator of arrays the caller captures (tracked
     across frames); `time_s` is seconds since the first frame arrived."""
 
-    is_video, live, many_images = True, True, False
+    is_video, live, many_images, fps = True, True, False, 30.0
 
-    def __init__(self, frames: Iterator[np.ndarray], fps: float = 30.0) -> None:
-        self.frames, self.fps = frames, fps
+    def __init__(self, frames: Iterator[np.ndarray]) -> None:
+        self.frames = frames
 
     def __iter__(self) -> Iterator[Frame]:
         start = None
@@ -271,6 +268,9 @@ class IteratorFrames:
         close = getattr(self.frames, "close", None)
         if callable(close):
             close()
+
+
+Frames = FrameSource | MemoryFrames | IteratorFrames  # what `Recognizer.open` returns
 
 
 def _as_image(image: np.ndarray) -> np.ndarray:
