@@ -367,7 +367,9 @@ def detect(
     min_face: Annotated[int, typer.Option(
         help="Smallest face side to find and report, in frame pixels (video is detected at "
              "the size that finds it: smaller means slower).")] = D.min_face,
-    score: Annotated[float, typer.Option(help="Face detection score threshold.")] = D.score,
+    score: Annotated[float, typer.Option(
+        help="Face detection score threshold (video looks for new faces at 5/6 of it and "
+             "keeps one only if the next detection finds it again).")] = D.score,
     det_size: Annotated[int | None, typer.Option(
         help="Longer side frames are scaled to (down or up) for one whole-frame face "
              "detection pass (default: images on a pyramid of sizes that finds faces from 64 "

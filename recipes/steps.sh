@@ -16,8 +16,8 @@
 #                                # distilled from the student alone
 #   recipes/steps.sh ensemble40  # the ensemble20 arm with twice the epochs (its twin: ensemble20;
 #                                # shipped as edge)
-#   recipes/steps.sh trio40      # the ensemble40 arm with teacher2's edge-l as a third teacher
-#                                # (after step teacher2; its twin: ensemble40)
+#   recipes/steps.sh trio40      # the ensemble40 arm with ensemble40's own model as a third
+#                                # teacher (its twin: ensemble40)
 #   recipes/steps.sh flip20      # the ensemble20 arm with the teachers' targets averaged over
 #                                # the face and its mirror (--teacher-flip; its twin: ensemble20)
 #   recipes/steps.sh round2      # a second round: ensemble20's model (edge until 2026-12-06), 20 more
@@ -94,7 +94,7 @@ case $step in
     arm runs/edge-rob-0.25-ens40 "${long[@]}" --epochs 40 --init "$student" "${both[@]}" ;;
   trio40)
     arm runs/edge-rob-0.25-trio40 "${long[@]}" --epochs 40 --init "$student" \
-      --teacher "$pair,recipes/teachers/edge-l-100-s1.onnx" ;;
+      --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
   flip20)
     arm runs/edge-rob-0.25-flip20 "${long[@]}" --init "$student" "${both[@]}" --teacher-flip ;;
   round2)

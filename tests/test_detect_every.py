@@ -74,14 +74,16 @@ def test_carried_boxes_follow_moving_faces_with_stable_ids(yunet, clip, every_fr
 
 def test_video_rounds_search_the_pyramid_then_every_search_every_th_round_and_repeat_it(
         yunet, clip, monkeypatch):
+    from edgefer.runtime import regions
     from edgefer.runtime.face_detector import FaceDetector, pyramid
 
     calls = []
     detect = FaceDetector.detect
 
-    def spy(self, frame, sizes, around=()):
+    def spy(self, frame, sizes, around=(), share=1.0):
         calls.append((tuple(sizes), len(around)))
-        return detect(self, frame, sizes, around)
+        assert share == regions.SEARCH  # video looks for new faces at the search share
+        return detect(self, frame, sizes, around, share)
 
     monkeypatch.setattr(FaceDetector, "detect", spy)
     monkeypatch.setattr(recognizer, "PYRAMID_EVERY", 2)

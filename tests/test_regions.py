@@ -7,8 +7,16 @@ import cv2
 import numpy as np
 import pytest
 
+from edgefer.runtime import regions
 from edgefer.runtime.face_detector import FaceDetector
-from edgefer.runtime.regions import CELL, COLUMNS, REFIND, detect_regions
+from edgefer.runtime.regions import (
+    CELL,
+    COLUMNS,
+    REFIND,
+    SEARCH,
+    Expected,
+    detect_regions,
+)
 from edgefer.runtime.tracker import iou
 
 
@@ -70,6 +78,25 @@ def test_regions_refind_tracked_faces_at_a_lower_score():
         return np.zeros((0, 15), np.float32)
 
     detector._detect = engine
-    assert detector.detect(np.zeros((480, 640, 3), np.uint8), (320,), [(10, 10, 50, 50)]) == []
-    assert thresholds == [pytest.approx(detector.score_threshold * REFIND), None]
+    frame = np.zeros((480, 640, 3), np.uint8)
+    assert detector.detect(frame, (320,), [Expected((10, 10, 50, 50), True)], SEARCH) == []
+    # the region of an established track, then the whole frame looking for new faces
+    assert thresholds == pytest.approx([detector.score_threshold * REFIND,
+                                        detector.score_threshold * SEARCH])
     assert detect_regions(np.zeros((8, 8, 3), np.uint8), [], engine).shape == (0, 15)
+
+
+def test_a_track_found_once_must_score_its_region_at_the_search_share():
+    """One mosaic at the lowest share; each cell keeps the faces scoring its own."""
+    frame = np.zeros((480, 640, 3), np.uint8)
+    boxes = [(100, 100, 50, 50), (300, 100, 50, 50)]
+    found_at = 0.48  # between the shares of 0.6: established tracks keep it, new ones do not
+    assert REFIND * 0.6 < found_at < SEARCH * 0.6
+
+    def detect(canvas: np.ndarray) -> np.ndarray:
+        return np.array([[x + 80, 80, 60, 60, *([x + 110, 110] * 5), found_at]
+                         for x in (0, CELL)], np.float32)
+
+    scores = regions.refind_scores([Expected(boxes[0], True), Expected(boxes[1], False)], 0.6)
+    found = detect_regions(frame, boxes, detect, scores)
+    assert len(found) == 1 and found[0][0] < 200  # the established track's face alone

@@ -90,10 +90,11 @@ def test_step_moves_tracks_on_with_their_emotions_until_they_leave_the_frame():
 def test_expected_boxes_follow_tracks_until_keep_rounds_missed():
     tracker = Tracker(LABELS, keep=1)
     tracker.update([face(100, 100, 0.9)])
+    assert tracker.expected(640, 480) == [((100, 100, 100, 100), False)]  # found once: new
     tracker.update([face(110, 100, 0.9)])
-    assert tracker.expected(640, 480) == [(120, 100, 100, 100)]  # the next frame's box
+    assert tracker.expected(640, 480) == [((120, 100, 100, 100), True)]  # the next frame's box
     tracker.update([])
-    assert tracker.expected(640, 480) == [(130, 100, 100, 100)]  # missed once: still looked for
+    assert tracker.expected(640, 480) == [((130, 100, 100, 100), True)]  # missed once: looked for
     tracker.update([])
     assert tracker.expected(640, 480) == []
 
@@ -102,4 +103,4 @@ def test_a_growing_box_does_not_move_the_face():
     tracker = Tracker(LABELS, keep=1)
     tracker.update([face_result((100, 100, 100, 100), {"a": 0.9, "b": 0.1})])
     tracker.update([face_result((90, 90, 120, 120), {"a": 0.9, "b": 0.1})])  # same centre
-    assert tracker.expected(640, 480) == [(90, 90, 120, 120)]  # not drifting up and left
+    assert tracker.expected(640, 480) == [((90, 90, 120, 120), True)]  # not drifting up and left

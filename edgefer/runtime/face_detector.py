@@ -134,17 +134,19 @@ class FaceDetector:
         return self.detect(frame, (det_size,) if det_size else pyramid(*frame.shape[:2]))
 
     def detect(self, frame: np.ndarray, sizes: Sequence[int],
-               around: Sequence[tuple[int, int, int, int]] = ()) -> list[Face]:
+               around: Sequence[regions.Expected] = (), share: float = 1.0) -> list[Face]:
         """Faces in a BGR frame, best first: the whole frame scaled to each of `sizes`
-        (longer sides), and the region around each box of `around` (where a tracked face
-        is expected, see `regions`), merged."""
+        (longer sides) at `share` of the score threshold (video: `regions.SEARCH`), and the
+        region around each face of `around` (where a tracked face is expected, see
+        `regions`), merged."""
         h, w = frame.shape[:2]
-        refind = self.score_threshold * regions.REFIND
-        levels = [regions.detect_regions(frame, around,
-                                         lambda image: self._detect(image, refind))]
+        scores = regions.refind_scores(around, self.score_threshold)
+        levels = [regions.detect_regions(frame, [e.box for e in around],
+                                         lambda image: self._detect(image, min(scores)),
+                                         scores)]
         for size in sizes:
             scaled, scale = rescale(frame, size)
-            rows = self._detect(scaled).copy()
+            rows = self._detect(scaled, self.score_threshold * share).copy()
             rows[:, :14] /= scale
             levels.append(rows)
         rows = suppress(np.concatenate(levels), 0.0, *self._nms)

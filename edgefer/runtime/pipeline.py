@@ -7,9 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from edgefer.runtime import regions
 from edgefer.runtime.classifier import EmotionClassifier
 from edgefer.runtime.crop import face_crop
 from edgefer.runtime.face_detector import Face, FaceDetector
+from edgefer.runtime.regions import Expected
 from edgefer.runtime.results import FaceResult, FrameResult
 
 
@@ -34,12 +36,12 @@ class EmotionPipeline:
         return self._classify(frame, faces, source, index, t0)
 
     def detect(self, frame: np.ndarray, sizes: Sequence[int],
-               around: Sequence[tuple[int, int, int, int]] = (), source: str = "",
+               around: Sequence[Expected] = (), source: str = "",
                index: int = 0) -> FrameResult:
         """Faces and emotions of one video frame, found on the whole frame at each of `sizes`
-        and around the boxes where tracked faces are expected (`FaceDetector.detect`)."""
+        and where tracked faces are expected (`FaceDetector.detect`)."""
         t0 = time.perf_counter()
-        faces = self.detector.detect(frame, sizes, around)
+        faces = self.detector.detect(frame, sizes, around, regions.SEARCH)
         return self._classify(frame, faces, source, index, t0)
 
     def _classify(self, frame: np.ndarray, faces: list[Face], source: str, index: int,

@@ -41,8 +41,10 @@ class Recognizer:
     `detect_every`-th frame, tracked faces moving on at their own velocity in between (still
     images are always detected): the first such frame on the pyramid from `min_face` up,
     then every `search_every`-th one on the whole frame for new faces, and each one in the
-    regions where tracked faces are expected, upscaled (`runtime.regions`); a face tracked
-    through two or more detections is still reported when up to `keep` detections in a row
+    regions where tracked faces are expected, upscaled (`runtime.regions`). Video looks for
+    new faces at `regions.SEARCH` of `score` and keeps a new face only if the next detection
+    finds it again at that score; a face tracked through two or more detections is refound
+    at `regions.REFIND` of `score`, and still reported when up to `keep` detections in a row
     miss it. `detector_engine` runs YuNet through onnxruntime ("ort") or OpenCV ("opencv").
 
         r = Recognizer()

@@ -10,6 +10,7 @@ import numpy as np
 
 from edgefer.errors import BadArgumentError
 from edgefer.runtime.face_detector import Face
+from edgefer.runtime.regions import Expected
 from edgefer.runtime.results import FaceResult
 
 
@@ -85,12 +86,12 @@ class Tracker:
         self._next_id = 0
         self.frame = -1  # index of the last update
 
-    def expected(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    def expected(self, width: int, height: int) -> list[Expected]:
         """Where a detection round of the next frame should look for the tracked faces:
         each track missed by at most `keep` rounds in a row, moved on at its velocity."""
-        faces = (t.carried(self.frame + 1, width, height) for t in self.tracks.values()
-                 if t.lost <= self.keep)
-        return [f.box for f in faces if f is not None]
+        faces = ((t.carried(self.frame + 1, width, height), t.hits >= 2)
+                 for t in self.tracks.values() if t.lost <= self.keep)
+        return [Expected(f.box, established) for f, established in faces if f is not None]
 
     def step(self, width: int, height: int) -> list[FaceResult]:
         """The next frame (`width` x `height`) without detecting or classifying: each track
