@@ -11,7 +11,6 @@ from edgefer.runtime import regions
 from edgefer.runtime.classifier import EmotionClassifier
 from edgefer.runtime.crop import face_crop
 from edgefer.runtime.face_detector import Face, FaceDetector
-from edgefer.runtime.regions import Expected
 from edgefer.runtime.results import FaceResult, FrameResult
 
 
@@ -36,7 +35,7 @@ class EmotionPipeline:
         return self._classify(frame, faces, source, index, t0)
 
     def detect(self, frame: np.ndarray, sizes: Sequence[int],
-               around: Sequence[Expected] = (), source: str = "",
+               around: Sequence[regions.Expected] = (), source: str = "",
                index: int = 0) -> FrameResult:
         """Faces and emotions of one video frame, found on the whole frame at each of `sizes`
         and where tracked faces are expected (`FaceDetector.detect`)."""

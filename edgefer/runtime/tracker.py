@@ -40,6 +40,12 @@ class _Track:
     lost: int = 0  # detection rounds in a row that did not find it
     hits: int = 1  # detection rounds that found it
 
+    @property
+    def established(self) -> bool:
+        """Found in two or more detection rounds: coasted through misses, and refound at
+        the hysteresis share (`regions.REFIND`) instead of the search share."""
+        return self.hits >= 2
+
     def detected(self, face: FaceResult, frame: int) -> None:
         """Take a new detection of this track, estimating the velocity from the last one
         (of the centres: a box that grows or shrinks does not move the face)."""
@@ -89,7 +95,7 @@ class Tracker:
     def expected(self, width: int, height: int) -> list[Expected]:
         """Where a detection round of the next frame should look for the tracked faces:
         each track missed by at most `keep` rounds in a row, moved on at its velocity."""
-        faces = ((t.carried(self.frame + 1, width, height), t.hits >= 2)
+        faces = ((t.carried(self.frame + 1, width, height), t.established)
                  for t in self.tracks.values() if t.lost <= self.keep)
         return [Expected(f.box, established) for f, established in faces if f is not None]
 
@@ -115,7 +121,7 @@ class Tracker:
         frame, with their emotions as they are."""
         faces = []
         for tid, track in self.tracks.items():
-            if track.missed == 1 and 1 <= track.lost <= self.keep and track.hits >= 2:
+            if track.missed == 1 and 1 <= track.lost <= self.keep and track.established:
                 face = track.carried(self.frame, width, height)
                 if face is not None:
                     track.box, track.missed = face.box, 0
