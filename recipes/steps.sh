@@ -18,6 +18,7 @@
 #                                # shipped as edge)
 #   recipes/steps.sh trio40      # the ensemble40 arm with ensemble40's own model as a third
 #                                # teacher (its twin: ensemble40)
+#   recipes/steps.sh trio60      # the trio40 arm with 60 epochs (its twin: trio40)
 #   recipes/steps.sh flip20      # the ensemble20 arm with the teachers' targets averaged over
 #                                # the face and its mirror (--teacher-flip; its twin: ensemble20)
 #   recipes/steps.sh round2      # a second round: ensemble20's model (edge until 2026-12-06), 20 more
@@ -25,15 +26,18 @@
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
 # train RUN DONE [options]: start the run, or continue it while its exported file DONE is
-# missing (a killed run)
+# missing (a killed run, or one carried over a change of machine in recipes/resume/)
 train() {
-  local run=$1 done=$2
+  local run=$1 done=$2 carried=recipes/resume/${1#runs/}
   shift 2
+  if [ ! -f "$run/last.pt" ] && [ -f "$carried/last.pt" ]; then
+    mkdir -p "$run" && cp "$carried"/* "$run/"
+  fi
   if [ ! -f "$run/last.pt" ]; then
     edgefer train "${recipe[@]}" "$@" --out "$run"
   elif [ ! -f "$done" ]; then
@@ -95,6 +99,9 @@ case $step in
   trio40)
     arm runs/edge-rob-0.25-trio40 "${long[@]}" --epochs 40 --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
+  trio60)
+    arm runs/edge-rob-0.25-trio60 "${long[@]}" --epochs 60 --init "$student" \
+      --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
   flip20)
     arm runs/edge-rob-0.25-flip20 "${long[@]}" --init "$student" "${both[@]}" --teacher-flip ;;
   round2)
@@ -104,5 +111,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, flip20 or round2" >&2; exit 2 ;;
 esac

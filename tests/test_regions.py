@@ -14,6 +14,7 @@ from edgefer.runtime.regions import (
     COLUMNS,
     REFIND,
     SEARCH,
+    SEARCHED_PX,
     Expected,
     detect_regions,
 )
@@ -100,3 +101,24 @@ def test_a_track_found_once_must_score_its_region_at_the_search_share():
     scores = regions.refind_scores([Expected(boxes[0], True), Expected(boxes[1], False)], 0.6)
     found = detect_regions(frame, boxes, detect, scores)
     assert len(found) == 1 and found[0][0] < 200  # the established track's face alone
+
+
+def test_a_search_round_leaves_established_faces_it_finds_to_the_whole_frame_pass():
+    """Only the established faces at least SEARCHED_PX in the pass's input leave the mosaic."""
+    big, small = (0, 0, SEARCHED_PX, SEARCHED_PX), (0, 0, SEARCHED_PX - 1, SEARCHED_PX - 1)
+    expected = [Expected(big, True), Expected(big, False), Expected(small, True)]
+    assert regions.left_to_search(expected, 1.0) == expected[1:]
+    assert regions.left_to_search(expected, 0.5) == expected  # all too small at half scale
+    detector = FaceDetector(threads=1)
+    shapes = []
+
+    def engine(image: np.ndarray, score_threshold: float | None = None) -> np.ndarray:
+        shapes.append(image.shape[:2])
+        return np.zeros((0, 15), np.float32)
+
+    detector._detect = engine
+    frame = np.zeros((480, 640, 3), np.uint8)
+    detector.detect(frame, (640,), [Expected((10, 10, 100, 100), True)], SEARCH)
+    assert shapes == [(480, 640)]  # no mosaic: the whole frame alone
+    detector.detect(frame, (), [Expected((10, 10, 100, 100), True)], SEARCH)
+    assert shapes[1:] == [(CELL, CELL)]  # a region round still looks in its region

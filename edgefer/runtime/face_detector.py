@@ -138,8 +138,11 @@ class FaceDetector:
         """Faces in a BGR frame, best first: the whole frame scaled to each of `sizes`
         (longer sides) at `share` of the score threshold (video: `regions.SEARCH`), and the
         region around each face of `around` (where a tracked face is expected, see
-        `regions`), merged."""
+        `regions`; with `sizes`, the established ones that pass finds are left to it),
+        merged."""
         h, w = frame.shape[:2]
+        if sizes:
+            around = regions.left_to_search(around, max(sizes) / max(h, w))
         scores = regions.refind_scores(around, self.score_threshold)
         levels = [regions.detect_regions(frame, [e.box for e in around],
                                          lambda image: self._detect(image, min(scores)),

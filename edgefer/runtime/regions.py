@@ -29,13 +29,20 @@ EDGE = 2  # px: a detection reaching further past its cell is a face cut by the 
 # threshold (0.5 for the default 0.6) and a track found once must be found again in its
 # region at the same share before it is established: a second sighting is the evidence a
 # lower threshold needs, and a phantom seen once is dropped after its round. On val videos
-# (benchmarks/video_recall_val.md, 640x480, 1, 4 and 8 faces) this kept 0.849 of 48 px faces
-# and 0.928 of 64-200 px against 0.832 and 0.914 at the full threshold, for more false
-# detections with one face (0.247 a frame against 0.178; 0.204 against 0.173 with four).
+# (benchmarks/video_recall_val.md, 640x480, 1, 4 and 8 faces) this kept 0.846 of 48 px faces
+# and 0.928 of 64-200 px against 0.830 and 0.917 at the full threshold, for more false
+# detections with one face (0.224 a frame against 0.180; 0.211 against 0.184 with four).
 SEARCH = 5 / 6
 # an established track is found again in its region at this share of the threshold
 # (hysteresis: a face at the threshold is found in some frames, not all)
 REFIND = 0.75
+# A round that also searches the whole frame leaves to that pass each established face whose
+# box is at least SEARCHED_PX in its input, so the mosaic holds only the faces too small for
+# it; one the pass misses is coasted (Tracker.coast) and looked for in its region next round.
+# On val videos (benchmarks/video_recall_val.md, 640x480) 64 kept 0.846 of 48 px faces and
+# 0.928 of 64-200 px against 0.849 and 0.928 with every cell kept on those rounds, at 1.86x
+# instead of 1.70x the steady frame rate of every-frame detection with four faces.
+SEARCHED_PX = 64
 XS, YS = [0, 4, 6, 8, 10, 12], [1, 5, 7, 9, 11, 13]  # a row's x and y coordinates
 
 
@@ -50,6 +57,13 @@ class Expected(NamedTuple):
 def refind_scores(expected: Sequence[Expected], threshold: float) -> list[float]:
     """The score each expected face must reach in its region, for a detection `threshold`."""
     return [threshold * (REFIND if e.established else SEARCH) for e in expected]
+
+
+def left_to_search(expected: Sequence[Expected], scale: float) -> list[Expected]:
+    """The expected faces a round must still look for in their regions when it also searches
+    the whole frame scaled by `scale`: all but the established ones that pass finds."""
+    return [e for e in expected
+            if not (e.established and max(e.box[2:]) * scale >= SEARCHED_PX)]
 
 
 def detect_regions(frame: np.ndarray, boxes: Sequence[Box],

@@ -58,7 +58,8 @@ def input_blob(image: np.ndarray) -> np.ndarray:
     """A BGR image as YuNet's 1x3xHxW float32 input, zero-padded to multiples of 32."""
     h, w = image.shape[:2]
     blob = np.zeros((1, 3, -(-h // DIVISOR) * DIVISOR, -(-w // DIVISOR) * DIVISOR), np.float32)
-    blob[0, :, :h, :w] = image.transpose(2, 0, 1)
+    for c, plane in enumerate(cv2.split(image)):  # contiguous planes: no strided transpose
+        blob[0, c, :h, :w] = plane
     return blob
 
 
