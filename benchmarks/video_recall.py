@@ -54,8 +54,8 @@ SETTINGS = {
     # new faces at the full threshold, in searches and until found twice
     "search at the threshold": {"SEARCH": 1.0},
     "cells 192, region 1.37": {"CELL": 192, "REGION": 1.37},
-    "search rounds keep every cell": {"SEARCHED_PX": float("inf")},
-    "search leaves faces of 128 px": {"SEARCHED_PX": 128},
+    # no box reaches 4096 px in a search's input (at most 1280 px): every cell kept
+    "search rounds keep every cell": {"SEARCHED_PX": 4096},
     "pyramid again every 4th search": {"PYRAMID_EVERY": 4},
     "first search from 96 px": {"SEARCH_FACE_PX": 96},
     "first search from 160 px": {"SEARCH_FACE_PX": 160},

@@ -96,11 +96,9 @@ case $step in
     arm runs/edge-rob-0.25-self20 "${long[@]}" --init "$student" "${self[@]}" ;;
   ensemble40)
     arm runs/edge-rob-0.25-ens40 "${long[@]}" --epochs 40 --init "$student" "${both[@]}" ;;
-  trio40)
-    arm runs/edge-rob-0.25-trio40 "${long[@]}" --epochs 40 --init "$student" \
-      --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
-  trio60)
-    arm runs/edge-rob-0.25-trio60 "${long[@]}" --epochs 60 --init "$student" \
+  trio40|trio60)
+    epochs=${step#trio}
+    arm "runs/edge-rob-0.25-$step" "${long[@]}" --epochs "$epochs" --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
   flip20)
     arm runs/edge-rob-0.25-flip20 "${long[@]}" --init "$student" "${both[@]}" --teacher-flip ;;

@@ -40,8 +40,9 @@ REFIND = 0.75
 # box is at least SEARCHED_PX in its input, so the mosaic holds only the faces too small for
 # it; one the pass misses is coasted (Tracker.coast) and looked for in its region next round.
 # On val videos (benchmarks/video_recall_val.md, 640x480) 64 kept 0.846 of 48 px faces and
-# 0.928 of 64-200 px against 0.849 and 0.928 with every cell kept on those rounds, at 1.86x
-# instead of 1.70x the steady frame rate of every-frame detection with four faces.
+# 0.928 of 64-200 px against 0.849 and 0.928 with every cell kept on those rounds, at 1.73x
+# instead of 1.65x the steady frame rate of every-frame detection with four faces (1.49x
+# instead of 1.32x with eight).
 SEARCHED_PX = 64
 XS, YS = [0, 4, 6, 8, 10, 12], [1, 5, 7, 9, 11, 13]  # a row's x and y coordinates
 
