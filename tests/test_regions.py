@@ -70,21 +70,27 @@ def test_faces_cut_by_a_cell_edge_are_dropped_and_the_rest_map_back():
     assert found[0][4] == pytest.approx(x + w / 2)  # landmarks moved with the box
 
 
-def test_regions_refind_tracked_faces_at_a_lower_score():
-    detector = FaceDetector(threads=1)
-    thresholds = []
+def blind_detector() -> tuple[FaceDetector, list[tuple[tuple[int, int], float | None]]]:
+    """A FaceDetector whose engine finds nothing and records each pass's input size and
+    score threshold."""
+    detector, calls = FaceDetector(threads=1), []
 
     def engine(image: np.ndarray, score_threshold: float | None = None) -> np.ndarray:
-        thresholds.append(score_threshold)
+        calls.append((image.shape[:2], score_threshold))
         return np.zeros((0, 15), np.float32)
 
     detector._detect = engine
+    return detector, calls
+
+
+def test_regions_refind_tracked_faces_at_a_lower_score():
+    detector, calls = blind_detector()
     frame = np.zeros((480, 640, 3), np.uint8)
     assert detector.detect(frame, (320,), [Expected((10, 10, 50, 50), True)], SEARCH) == []
     # the region of an established track, then the whole frame looking for new faces
-    assert thresholds == pytest.approx([detector.score_threshold * REFIND,
-                                        detector.score_threshold * SEARCH])
-    assert detect_regions(np.zeros((8, 8, 3), np.uint8), [], engine).shape == (0, 15)
+    assert [t for _, t in calls] == pytest.approx([detector.score_threshold * REFIND,
+                                                   detector.score_threshold * SEARCH])
+    assert detect_regions(np.zeros((8, 8, 3), np.uint8), [], detector._detect).shape == (0, 15)
 
 
 def test_a_track_found_once_must_score_its_region_at_the_search_share():
@@ -109,16 +115,9 @@ def test_a_search_round_leaves_established_faces_it_finds_to_the_whole_frame_pas
     expected = [Expected(big, True), Expected(big, False), Expected(small, True)]
     assert regions.left_to_search(expected, 1.0) == expected[1:]
     assert regions.left_to_search(expected, 0.5) == expected  # all too small at half scale
-    detector = FaceDetector(threads=1)
-    shapes = []
-
-    def engine(image: np.ndarray, score_threshold: float | None = None) -> np.ndarray:
-        shapes.append(image.shape[:2])
-        return np.zeros((0, 15), np.float32)
-
-    detector._detect = engine
+    detector, calls = blind_detector()
     frame = np.zeros((480, 640, 3), np.uint8)
     detector.detect(frame, (640,), [Expected((10, 10, 100, 100), True)], SEARCH)
-    assert shapes == [(480, 640)]  # no mosaic: the whole frame alone
+    assert [shape for shape, _ in calls] == [(480, 640)]  # no mosaic: the whole frame alone
     detector.detect(frame, (), [Expected((10, 10, 100, 100), True)], SEARCH)
-    assert shapes[1:] == [(CELL, CELL)]  # a region round still looks in its region
+    assert [shape for shape, _ in calls[1:]] == [(CELL, CELL)]  # a region round: its region
