@@ -199,6 +199,9 @@ def train(
     teacher_flip: Annotated[bool, typer.Option(
         help="Average the teachers' targets over the face and its mirror image.")]
         = C.teacher_flip,
+    teacher_votes: Annotated[float, typer.Option(
+        help="Weight of the FER+ annotators' vote shares (fer2013new.csv beside the data) "
+             "beside the teachers' average in the targets; 0: off.")] = C.teacher_votes,
     kd_temperature: Annotated[float, typer.Option(help="Distillation temperature.")]
         = C.kd_temperature,
     ema: Annotated[float, typer.Option(
@@ -245,7 +248,7 @@ def train(
                 reparam=reparam, patience=patience, limit=limit,
                 labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
                 init=str(init.expanduser().resolve()) if init else None,
-                teacher=teachers, teacher_flip=teacher_flip,
+                teacher=teachers, teacher_flip=teacher_flip, teacher_votes=teacher_votes,
                 kd_temperature=kd_temperature, kd_weight=kd_weight)
             trainer = start_run(cfg, out, console, world)
         best = trainer.fit()

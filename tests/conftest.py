@@ -42,8 +42,9 @@ def fer(fer_path):
 
 
 @pytest.fixture(scope="session")
-def small_npz(fer, tmp_path_factory) -> Path:
-    """A fixed subset of the real data: 700 train, 350 val, 350 test faces (stratified)."""
+def small_npz(fer, fer_path, tmp_path_factory) -> Path:
+    """A fixed subset of the real data: 700 train, 350 val, 350 test faces (stratified), with
+    their FER+ votes beside it in row order, as the full set has them."""
     parts = [fer.split(s).sample(n, seed=0) for s, n in (("train", 700), ("val", 350),
                                                           ("test", 350))]
     path = tmp_path_factory.mktemp("data") / "small.npz"
@@ -51,6 +52,9 @@ def small_npz(fer, tmp_path_factory) -> Path:
              pixels=np.concatenate([p.images for p in parts]),
              emotion=np.concatenate([p.labels for p in parts]).astype(np.uint8),
              usage=np.concatenate([p.splits for p in parts]))
+    header, *lines = (fer_path.parent / "fer2013new.csv").read_text().splitlines()
+    (path.parent / "fer2013new.csv").write_text(
+        "\n".join([header, *(lines[r] for p in parts for r in p.rows)]) + "\n")
     return path
 
 

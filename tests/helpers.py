@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import csv
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import cv2
 import pytest
@@ -24,6 +26,17 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "fer2013" / "fer2013.npz"
 def data_path() -> Path:
     """The FER2013 file the tests use: $EDGEFER_DATA, else ../shared's."""
     return Path(os.environ.get("EDGEFER_DATA") or DEFAULT_DATA)
+
+
+def load_script(path: Path) -> ModuleType:
+    """A repository script (benchmarks/NAME.py, docs/tables.py) imported as a module, its
+    main not run."""
+    name = f"script_{path.parent.name}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_cli(*args: str, check: bool = True, env: dict | None = None,

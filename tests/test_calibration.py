@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
-from helpers import REPO
+from helpers import REPO, load_script
 
 from edgefer.export.options import REDUCE_RANGES
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import ASSETS, DEFAULT
 
-spec = importlib.util.spec_from_file_location("calibration", REPO / "benchmarks" / "calibration.py")
-calibration = importlib.util.module_from_spec(spec)
-sys.modules["calibration"] = calibration
-spec.loader.exec_module(calibration)
+calibration = load_script(REPO / "benchmarks" / "calibration.py")
 
 
 def test_sweep_reproduces_the_shipped_int8_model_on_val(fer):

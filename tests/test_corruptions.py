@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import numpy as np
 import pytest
-from helpers import REPO
+from helpers import REPO, load_script
 
 from edgefer.corruptions import CORRUPTIONS, corrupt, random_corruptions
 from edgefer.errors import EdgeferError
 
-spec = importlib.util.spec_from_file_location("corruption", REPO / "benchmarks" / "corruption.py")
-corruption = importlib.util.module_from_spec(spec)
-sys.modules["corruption"] = corruption
-spec.loader.exec_module(corruption)
+corruption = load_script(REPO / "benchmarks" / "corruption.py")
 
 
 @pytest.fixture(scope="module")

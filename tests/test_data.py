@@ -9,6 +9,7 @@ import pytest
 from helpers import assert_one_line_error, run_cli
 
 from edgefer.data import EMOTIONS, SPLITS, load_faces, resolve_data
+from edgefer.data.ferplus import UNRELIABLE_ROWS, vote_shares
 from edgefer.data.writers import write_folder
 from edgefer.errors import EdgeferError
 
@@ -133,6 +134,16 @@ def test_ferplus_labels(fer_path, fer):
     agree = (plus.labels == fer.labels[plus.rows]).mean()
     assert 0.6 < agree < 0.95, agree  # FER+ relabels a real share of faces
     assert load_faces(fer_path, labels="ferplus").targets is None
+
+
+def test_vote_shares_are_the_soft_labels_of_every_face(fer_path, fer):
+    shares = vote_shares(fer, fer_path)
+    assert shares.shape == (len(fer), 7)
+    total = shares.sum(1)
+    assert np.allclose(total[total > 0], 1.0) and (total == 0).mean() < 0.01
+    assert (total[np.isin(fer.rows, UNRELIABLE_ROWS)] == 0).all()
+    plus = load_faces(fer_path, labels="ferplus-soft")
+    assert np.array_equal(shares[plus.rows], plus.targets)  # the rows FER+ labels keep
 
 
 def test_ferplus_needs_row_order(small, tmp_path):

@@ -7,12 +7,14 @@ import json
 import numpy as np
 import pytest
 import torch
-from helpers import assert_one_line_error, run_cli
+from helpers import REPO, assert_one_line_error, load_script, run_cli
 
-from edgefer.data import EMOTIONS
+from edgefer.data import EMOTIONS, load_faces
+from edgefer.data.ferplus import vote_shares
 from edgefer.preprocess import Preprocess
+from edgefer.runtime import EmotionClassifier
 from edgefer.train.checkpoint import load_checkpoint
-from edgefer.train.distill import Teacher, kd_loss
+from edgefer.train.distill import Teacher, kd_loss, with_votes
 from edgefer.train.precision import autocast_dtype, cpu_has_bf16_matmul
 
 
@@ -20,6 +22,37 @@ def test_kd_loss_is_zero_only_when_the_student_matches():
     z = torch.randn(16, 7)
     assert kd_loss(z, (z / 4).softmax(1), 4.0).abs() < 1e-5
     assert kd_loss(z, (torch.randn(16, 7) / 4).softmax(1), 4.0) > 0.01
+
+
+def test_votes_join_the_teachers_as_one_more_member():
+    targets = torch.full((3, 7), 1 / 7)
+    shares = torch.zeros(3, 7)
+    shares[0, 0], shares[1, :3] = 1.0, torch.tensor([0.6, 0.3, 0.1])  # row 2: no vote
+    plain = with_votes(targets, shares, 0.2, 1.0)
+    assert torch.allclose(plain[:2], 0.8 * targets[:2] + 0.2 * shares[:2], atol=1e-6)
+    assert torch.equal(plain[2], targets[2])  # no vote: the teachers alone
+    soft = with_votes(targets, shares, 0.2, 4.0)
+    assert torch.allclose(soft.sum(1), torch.ones(3), atol=1e-6)
+    assert soft[1, 0] > soft[1, 1] > soft[1, 2] > soft[1, 3]  # tempered, in the votes' order
+    assert soft[1, 0] - 0.8 / 7 < 0.2 * 0.6  # and softer than the shares
+    assert torch.equal(with_votes(targets, shares, 0.0, 4.0), targets)
+
+
+def test_teacher_targets_score_the_teachers_then_the_votes(small_npz, tmp_path, capsys):
+    """benchmarks/teacher_targets.py: weight 0 is the teacher's own accuracy; a weight near 1
+    is FER+'s majority's."""
+    model = REPO / "edgefer" / "assets" / "edge.onnx"
+    load_script(REPO / "benchmarks" / "teacher_targets.py").main(
+        ["--data", str(small_npz), "--teacher", str(model), "--weights", "0", "0.1", "0.99",
+         "--out", str(tmp_path / "t")])
+    figures = json.loads((tmp_path / "t.json").read_text())["figures"]
+    val = load_faces(small_npz).split("val")
+    own = (EmotionClassifier(model).predict_probs(val.images).argmax(1) == val.labels).mean()
+    shares = vote_shares(val, small_npz)
+    majority = (shares.argmax(1) == val.labels)[shares.sum(1) > 0]
+    acc = figures["accuracy"]
+    assert figures["n"] == len(val) and acc["0"] == pytest.approx(own, abs=1e-9)
+    assert acc["0.99"] == pytest.approx(majority.mean(), abs=0.01) and acc["0.99"] < own
 
 
 def test_checkpoint_and_onnx_teachers_agree(trained_run, exported, fer):
@@ -68,11 +101,12 @@ def test_train_with_teachers(trained_run, exported, small_npz, tmp_path):
     teachers = f"{trained_run / 'best.pt'},{exported / 'model.onnx'}"
     run_cli("train", "--data", str(small_npz), "--model", "edge-s", "--epochs", "1",
             "--batch-size", "32", "--teacher", teachers, "--teacher-flip", "--kd-weight", "0.9",
+            "--teacher-votes", "0.1",
             "--corrupt", "0.5", "--mixup", "0.2", "--cutmix", "1.0", "--sam", "0.05",
             "--out", str(out))
     cfg = load_checkpoint(out)["config"]
     assert cfg["teacher"] == teachers.split(",") and cfg["kd_weight"] == 0.9
-    assert cfg["teacher_flip"]
+    assert cfg["teacher_flip"] and cfg["teacher_votes"] == 0.1
     assert (cfg["corrupt"], cfg["mixup"], cfg["cutmix"], cfg["sam"]) == (0.5, 0.2, 1.0, 0.05)
     bad = run_cli("train", "--data", str(small_npz), "--teacher", str(tmp_path / "nope.pt"),
                   "--out", str(tmp_path / "x"), check=False)
@@ -80,6 +114,9 @@ def test_train_with_teachers(trained_run, exported, small_npz, tmp_path):
     bad = run_cli("train", "--data", str(small_npz), "--teacher-flip", "--out",
                   str(tmp_path / "y"), check=False)
     assert_one_line_error(bad, "--teacher-flip needs --teacher")
+    bad = run_cli("train", "--data", str(small_npz), "--teacher", teachers, "--teacher-votes",
+                  "0.1", "--labels", "ferplus", "--out", str(tmp_path / "z"), check=False)
+    assert_one_line_error(bad, "--teacher-votes is for the FER2013 labels")
 
 
 def test_bf16_detection_wants_matrix_units(tmp_path):

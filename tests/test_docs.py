@@ -7,7 +7,6 @@ the photo only: no training."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import re
 import shlex
@@ -18,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 import typer
-from helpers import REPO
+from helpers import REPO, load_script
 
 import edgefer
 from edgefer.cli import app
@@ -211,9 +210,7 @@ def test_the_api_page_lists_exactly_the_public_names():
 
 
 def test_generated_tables_are_current():
-    spec = importlib.util.spec_from_file_location("doc_tables", REPO / "docs" / "tables.py")
-    tables = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tables)
+    tables = load_script(REPO / "docs" / "tables.py")
     assert tables.stale() == [], "stale tables: run `python docs/tables.py`"
 
 

@@ -5,17 +5,14 @@ script in benchmarks/ built on it."""
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import re
 import subprocess
 import sys
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
-from helpers import REPO, assert_one_line_error
+from helpers import REPO, assert_one_line_error, load_script
 
 from edgefer.bench import harness
 from edgefer.errors import EdgeferError
@@ -24,16 +21,6 @@ from edgefer.runtime.assets import ASSETS, YUNET
 
 SCRIPTS = sorted((REPO / "benchmarks").glob("*.py"))
 SCRIPT = REPO / "benchmarks" / "example.py"  # a script's __file__ (need not exist)
-
-
-def load(script: Path) -> ModuleType:
-    """A benchmarks/ script imported as a module (its main not run)."""
-    name = f"benchmark_{script.stem}"
-    spec = importlib.util.spec_from_file_location(name, script)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_shared_options_have_one_default_each(fer_path, monkeypatch):
@@ -159,7 +146,7 @@ def test_every_script_runs_on_the_harness(script, capsys):
              and re.match(r"(/|~/)[\w.-]+/", n.value)]
     assert not paths, f"absolute paths in {script.name}: {paths}"
     with pytest.raises(SystemExit) as exit_info:
-        load(script).main(["--help"])
+        load_script(script).main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: python benchmarks/{script.name}")
@@ -176,7 +163,7 @@ def test_a_script_in_its_own_process(fer_path):
 
 
 def test_ab_latency_writes_its_table(tmp_path, capsys):
-    load(REPO / "benchmarks" / "ab_latency.py").main(
+    load_script(REPO / "benchmarks" / "ab_latency.py").main(
         ["edge-s", "--blocks", "1", "--runs", "2", "--flip-tta", "--out", str(tmp_path / "ab")])
     report = harness.Report.from_json(json.loads((tmp_path / "ab.json").read_text()))
     table = report.blocks[1]
@@ -188,7 +175,7 @@ def test_ab_latency_writes_its_table(tmp_path, capsys):
 
 
 def test_soak_runs_the_default_path_over_a_looped_video(fer_path, tmp_path):
-    soak = load(REPO / "benchmarks" / "detect_soak.py")
+    soak = load_script(REPO / "benchmarks" / "detect_soak.py")
     from edgefer.bench.suite import PIPELINE_FACES
     from edgefer.bench.videos import composite_video
     from edgefer.data import load_faces

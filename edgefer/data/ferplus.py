@@ -40,11 +40,9 @@ def read_votes(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(votes, np.float32).reshape(-1, len(VOTE_COLUMNS)), np.asarray(usage)
 
 
-def apply_ferplus(faces: FaceSet, data_path: Path, soft: bool) -> FaceSet:
-    """Replace labels with FER+ majority labels (and soft targets when `soft`).
-
-    Faces whose most-voted FER+ class is contempt, unknown or not-a-face are dropped.
-    """
+def face_votes(faces: FaceSet, data_path: Path) -> np.ndarray:
+    """(N, 10) FER+ vote counts of each face in VOTE_COLUMNS order, joined by row from
+    `fer2013new.csv` beside the dataset."""
     csv_path = (data_path if data_path.is_dir() else data_path.parent) / FILE_NAME
     if not csv_path.exists():
         raise EdgeferError(f"FER+ labels need {FILE_NAME} beside the dataset: {csv_path} "
@@ -56,11 +54,32 @@ def apply_ferplus(faces: FaceSet, data_path: Path, soft: bool) -> FaceSet:
         raise EdgeferError(f"{csv_path}: {len(votes)} rows, dataset has row {faces.rows.max()}")
     if (usage[faces.rows] != faces.splits).any():
         raise EdgeferError(f"{csv_path}: Usage column disagrees with the dataset's splits")
-    v = votes[faces.rows]
-    emo = v[:, [VOTE_COLUMNS.index(c) for c in TO_FER2013]]
-    keep = (v.argmax(1) < VOTE_COLUMNS.index("contempt")) & (emo.sum(1) > 0)
+    return votes[faces.rows]
+
+
+def emotion_shares(votes: np.ndarray) -> np.ndarray:
+    """(N, 7) share of each face's votes on the seven FER2013 emotions, in FER2013 label
+    order; a row of zeros where no vote went to one of them."""
+    emo = votes[:, [VOTE_COLUMNS.index(c) for c in TO_FER2013]]
+    return (emo / np.maximum(emo.sum(1, keepdims=True), 1)).astype(np.float32)
+
+
+def vote_shares(faces: FaceSet, data_path: Path) -> np.ndarray:
+    """The faces' FER+ `emotion_shares`, zeros for the rows whose FER+ image is unreliable."""
+    shares = emotion_shares(face_votes(faces, data_path))
+    shares[np.isin(faces.rows, UNRELIABLE_ROWS)] = 0
+    return shares
+
+
+def apply_ferplus(faces: FaceSet, data_path: Path, soft: bool) -> FaceSet:
+    """Replace labels with FER+ majority labels (and soft targets when `soft`).
+
+    Faces whose most-voted FER+ class is contempt, unknown or not-a-face are dropped.
+    """
+    v = face_votes(faces, data_path)
+    targets = emotion_shares(v)
+    keep = (v.argmax(1) < VOTE_COLUMNS.index("contempt")) & (targets.sum(1) > 0)
     keep &= ~np.isin(faces.rows, UNRELIABLE_ROWS)
-    faces, emo = faces.select(keep), emo[keep]
-    targets = emo / emo.sum(1, keepdims=True)
+    faces, targets = faces.select(keep), targets[keep]
     return replace(faces, labels=targets.argmax(1).astype(np.int64),
-                   targets=targets.astype(np.float32) if soft else None)
+                   targets=targets if soft else None)

@@ -49,6 +49,7 @@ class TrainConfig:
     init: str | None = None  # start from these weights (a checkpoint or fp32 ONNX), not random
     teacher: list[str] | None = None  # checkpoints or ONNX models to distil from (averaged)
     teacher_flip: bool = False  # the teachers' targets averaged over the face and its mirror
+    teacher_votes: float = 0.0  # weight of FER+ annotators' vote shares, one more teacher
     kd_temperature: float = 4.0
     kd_weight: float = 0.7  # share of the loss that is distillation; the rest is the labels'
     amp: bool = True  # bf16/fp16 autocast where the device computes it natively
@@ -71,6 +72,10 @@ class TrainConfig:
             (self.limit is None or self.limit >= 7, "--limit must be at least 7 (one per class)"),
             (not (self.reparam and self.init), "--reparam trains from scratch: no --init"),
             (self.teacher or not self.teacher_flip, "--teacher-flip needs --teacher"),
+            (0.0 <= self.teacher_votes < 1.0, "--teacher-votes must be in [0, 1)"),
+            (self.teacher or not self.teacher_votes, "--teacher-votes needs --teacher"),
+            (self.labels == "fer2013" or not self.teacher_votes,
+             "--teacher-votes is for the FER2013 labels (ferplus-soft trains on the votes)"),
             (self.kd_temperature > 0, "--kd-temperature must be positive"),
             (0.0 <= self.kd_weight <= 1.0, "--kd-weight must be in [0, 1]"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),

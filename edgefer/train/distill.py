@@ -1,7 +1,8 @@
 """Knowledge distillation: soft targets from trained teachers on the student's own batch.
 
 Teachers are edgefer checkpoints or exported ONNX models (their probabilities are turned back
-into log-probabilities, which soften at a temperature like logits do); several are averaged.
+into log-probabilities, which soften at a temperature like logits do); several are averaged,
+and FER+'s vote shares may join them (`with_votes`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,15 @@ class Teacher:
         views = torch.cat([x, x.flip(3)]) if self.flip else x  # one teacher call for both
         probs = torch.stack([(m(views) / temperature).softmax(1) for m in self.members]).mean(0)
         return probs.view(-1, len(x), probs.shape[1]).mean(0)
+
+
+def with_votes(targets: torch.Tensor, shares: torch.Tensor, weight: float,
+               temperature: float) -> torch.Tensor:
+    """The teachers' `soft_targets` with human annotators' vote shares (N, classes) as one
+    more member of `weight`, tempered alike; rows without a vote keep the teachers' alone."""
+    tempered = (shares.clamp_min(1e-8).log() / temperature).softmax(1)
+    w = weight * (shares.sum(1, keepdim=True) > 0)
+    return (1 - w) * targets + w * tempered
 
 
 def kd_loss(student_logits: torch.Tensor, targets: torch.Tensor,

@@ -20,6 +20,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from edgefer.atomic import atomic_write_text
 from edgefer.data import EMOTIONS, FaceSet, load_faces
+from edgefer.data.ferplus import vote_shares
 from edgefer.errors import EdgeferError
 from edgefer.models import count_params, create_model
 from edgefer.plots import plot_curves
@@ -27,7 +28,7 @@ from edgefer.preprocess import Preprocess
 from edgefer.train.augment import Augment, Corrupt, Mix
 from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
 from edgefer.train.config import AUGMENT_PRESETS, TrainConfig
-from edgefer.train.distill import Teacher, kd_loss
+from edgefer.train.distill import Teacher, kd_loss, with_votes
 from edgefer.train.distributed import SINGLE, World
 from edgefer.train.precision import autocast_dtype
 from edgefer.train.sam import ascended
@@ -130,6 +131,8 @@ class Trainer:
             else None
         self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device,
                                cfg.teacher_flip) if cfg.teacher else None
+        self.votes = torch.from_numpy(vote_shares(train, Path(cfg.data))).to(
+            self.x_train.device) if cfg.teacher_votes else None
         self.amp_dtype, note = autocast_dtype(cfg.amp, self.device)
         if note:
             self.console.print(f"[yellow]{note}[/]")
@@ -246,6 +249,12 @@ class Trainer:
                 # the teacher sees the face before the camera's corruption
                 soft = None if self.teacher is None else \
                     self.teacher.soft_targets(clean, cfg.kd_temperature)
+                if self.votes is not None:  # a mixed face's votes mix at the faces' weight
+                    votes = self.votes[idx]
+                    if partner is not None:
+                        votes = lam * votes + (1 - lam) * votes[partner]
+                    soft = with_votes(soft, votes.to(soft.device), cfg.teacher_votes,
+                                      cfg.kd_temperature)
                 logits, loss = self._forward(x, y, partner, lam, soft)
                 self.optimizer.zero_grad(set_to_none=True)
                 self.scaler.scale(loss).backward()
