@@ -58,8 +58,10 @@ def test_reparam_run_exports_the_training_networks_function(small_npz, fer, tmp_
     run, out = tmp_path / "rep", tmp_path / "export"
     run_cli("train", "--data", str(small_npz), "--model", "edge-s", "--reparam", "--epochs",
             "1", "--batch-size", "32", "--out", str(run))
+    # a one-epoch model is near chance: its int8 val drop is noise (an AMD EPYC Zen 5 gave 1.15
+    # points), so the drop gate is off here and the agreement below is what is held
     run_cli("export", str(run), "--int8", "--data", str(small_npz), "--out", str(out),
-            "--calib-size", "200", "--latency-runs", "20")
+            "--calib-size", "200", "--latency-runs", "20", "--max-drop", "100")
     ckpt = load_checkpoint(run)
     net = create_model("edge-s", reparam=True)
     net.load_state_dict(ckpt["model"])
