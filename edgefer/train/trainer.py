@@ -131,8 +131,8 @@ class Trainer:
             else None
         self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device,
                                cfg.teacher_flip) if cfg.teacher else None
-        self.votes = torch.from_numpy(vote_shares(train, Path(cfg.data))).to(
-            self.x_train.device) if cfg.teacher_votes else None
+        self.votes = torch.from_numpy(vote_shares(train, Path(cfg.data))).to(self.device) \
+            if cfg.teacher_votes else None
         self.amp_dtype, note = autocast_dtype(cfg.amp, self.device)
         if note:
             self.console.print(f"[yellow]{note}[/]")
@@ -253,8 +253,7 @@ class Trainer:
                     votes = self.votes[idx]
                     if partner is not None:
                         votes = lam * votes + (1 - lam) * votes[partner]
-                    soft = with_votes(soft, votes.to(soft.device), cfg.teacher_votes,
-                                      cfg.kd_temperature)
+                    soft = with_votes(soft, votes, cfg.teacher_votes, cfg.kd_temperature)
                 logits, loss = self._forward(x, y, partner, lam, soft)
                 self.optimizer.zero_grad(set_to_none=True)
                 self.scaler.scale(loss).backward()
