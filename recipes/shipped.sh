@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Recipes for the shipped models edgefer/assets/NAME.{onnx,int8.onnx,ncnn.*,int8.tflite}:
-#   recipes/shipped.sh edge     # the default: teachers, student, camera fine-tune (about 9 h 30 min)
+#   recipes/shipped.sh edge     # the default: teachers, student, camera fine-tunes (about 11 h)
 #   recipes/shipped.sh edge-s   # the faster one: 30 epochs, 49-81 s each on 2 CPU cores
 # CPU (fp32 without bf16 matrix units) or CUDA; resumable: re-run to continue a killed run.
 # Wall times: a 2-core Intel Xeon (AVX512, VNNI) or AMD EPYC (AVX2) VM, fp32.
@@ -45,9 +45,15 @@ case $name in
     #    an epoch on a 2-core Intel Xeon with AMX, bf16); the student's fp32 file is kept as
     #    recipes/teachers/edge-kd.onnx, this step's as recipes/teachers/edge-ens40.onnx
     student=runs/edge-kd/export/model.onnx
+    pair=$student,runs/edge-l-100/export/model.onnx
     train runs/edge-rob --model edge --epochs 40 --batch-size 128 --lr 1e-3 --seed 1 \
-      --init "$student" --teacher "$student,runs/edge-l-100/export/model.onnx" --corrupt 0.25
-    run=runs/edge-rob range=stem ;;
+      --init "$student" --teacher "$pair" --corrupt 0.25
+    edgefer export runs/edge-rob --out runs/edge-rob/export
+    # 5. step 4 again with step 4's model as a third teacher, the three averaged (117-188 s an
+    #    epoch on a 2-core AMD EPYC Zen 4, fp32); kept as recipes/teachers/edge-trio40.onnx
+    train runs/edge-trio --model edge --epochs 40 --batch-size 128 --lr 1e-3 --seed 1 \
+      --init "$student" --teacher "$pair,runs/edge-rob/export/model.onnx" --corrupt 0.25
+    run=runs/edge-trio range=stem ;;
   edge-s)
     train runs/edge-s-ship --model edge-s --epochs 30 --batch-size 64 --lr 2e-3 --seed 0
     run=runs/edge-s-ship range=all ;;

@@ -96,7 +96,7 @@ def test_python_snippets_run_and_print_what_they_show(page, snippet_dir):
 def test_the_readme_shows_three_python_snippets_and_their_output():
     readme = snippets(REPO / "README.md")
     assert len(readme) == 3
-    assert readme[0][1] == "happy 0.92 (180, 66, 90, 110)\n"
+    assert readme[0][1] == "happy 0.9 (180, 66, 90, 110)\n"
 
 
 # ------------------------------------------------------------------ edgefer command lines

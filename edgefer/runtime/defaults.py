@@ -23,9 +23,9 @@ class DetectDefaults:
     flip_tta: bool = False
     # Video and cameras run the detector and the classifier on every `detect_every`-th
     # frame, tracked boxes carried forward in between. On benchmarks/detect_every.py's
-    # real-photo videos N = 5 keeps box IoU 0.84-0.95 and label agreement 91-100% against
-    # N = 1 for 2.7-2.8x its frames per second (the 95% agreement rule alone would pick 3,
-    # 2.2-2.3x); kept at 5 for the frame rate small-face recall needs: 6 kept 0.93 of 64 px
+    # real-photo videos N = 5 keeps box IoU 0.83-0.95 and label agreement 91-100% against
+    # N = 1 for 3.2x its frames per second (the 95% agreement rule alone would pick 3,
+    # 2.5x); kept at 5 for the frame rate small-face recall needs: 6 kept 0.93 of 64 px
     # faces instead of 1.00 (benchmarks/video_recall_candidates.md).
     detect_every: int = 5
     # video: detection rounds a tracked face (found in two or more) may be missed in a row
