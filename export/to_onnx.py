@@ -10,22 +10,13 @@ import numpy as np
 import onnx
 import torch
 from torch import nn
-from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from edgefer.errors import EdgeferError
-from edgefer.models.layers import conv_bn_pairs
+from edgefer.models.layers import fold_batchnorm
 from edgefer.preprocess import Preprocess
 
 OPSET = 18
 INPUT, OUTPUT = "input", "probs"
-
-
-def fold_batchnorm(model: nn.Module) -> nn.Module:
-    """Fold every Conv2d directly followed by BatchNorm2d (in a Sequential) into the conv."""
-    for conv_name, bn_name, conv, bn in conv_bn_pairs(model):
-        model.set_submodule(conv_name, fuse_conv_bn_eval(conv, bn))
-        model.set_submodule(bn_name, nn.Identity())
-    return model
 
 
 def export_fp32(model: nn.Module, spec: Preprocess, path: Path) -> None:

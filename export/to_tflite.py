@@ -20,31 +20,14 @@ import torch
 from torch import nn
 
 from edgefer.errors import EdgeferError, first_line
-from edgefer.export.to_onnx import fold_batchnorm
 from edgefer.modelmeta import ModelMeta
-from edgefer.models import create_model
 from edgefer.runtime.backends import no_stderr
 from edgefer.runtime.tflite_file import with_metadata
-from edgefer.train.warm_start import read_onnx
+from edgefer.train.onnx_network import network_from_onnx
 
 # what an int8 LiteRT file's metadata says of its quantization (beside the faces it used)
 QUANTIZATION = {"method": "minmax", "activations": "int8", "weights": "int8 per-channel",
                 "input": "calibrated", "format": "LiteRT full integer"}
-
-
-def network_from_onnx(path: os.PathLike) -> nn.Module:
-    """The eval-mode network of an edgefer fp32 ONNX file, softmax appended: the function
-    the file computes (its BatchNorms are already folded into the convolutions)."""
-    arch, spec, labels, weights = read_onnx(path)
-    if arch is None:
-        raise EdgeferError(f"{path}: its metadata names no architecture to rebuild")
-    net = fold_batchnorm(create_model(arch, len(labels), spec.channels).eval())
-    try:
-        net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
-    except RuntimeError as e:
-        raise EdgeferError(f"{path}: its weights do not fit a {arch!r} network "
-                           f"({first_line(e)})") from None
-    return nn.Sequential(net, nn.Softmax(dim=1)).eval()
 
 
 def to_tflite(onnx_path: os.PathLike, meta: ModelMeta, calib: np.ndarray | None) -> bytes:
@@ -55,7 +38,8 @@ def to_tflite(onnx_path: os.PathLike, meta: ModelMeta, calib: np.ndarray | None)
 
     if calib is not None:
         meta = replace(meta, calibration={**(meta.calibration or {}), **QUANTIZATION})
-    net = network_from_onnx(onnx_path)
+    net = nn.Sequential(network_from_onnx(onnx_path, "LiteRT conversions"),
+                        nn.Softmax(dim=1)).eval()
     h, w = meta.preprocess.size
     c = meta.preprocess.channels
     sample = torch.zeros((1, c, h, w) if meta.preprocess.layout == "NCHW" else (1, h, w, c))

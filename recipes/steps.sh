@@ -19,6 +19,8 @@
 #   recipes/steps.sh trio40      # the ensemble40 arm with ensemble40's own model as a third
 #                                # teacher (its twin: ensemble40)
 #   recipes/steps.sh trio60      # the trio40 arm with 60 epochs (its twin: trio40)
+#   recipes/steps.sh quad40      # the trio40 arm with teacher2's edge-l as a fourth teacher
+#                                # (after step teacher2; its twin: trio40)
 #   recipes/steps.sh votes40     # the trio40 arm with FER+'s vote shares as a fourth teacher
 #                                # (--teacher-votes 0.1; its twin: trio40)
 #   recipes/steps.sh flip20      # the ensemble20 arm with the teachers' targets averaged over
@@ -28,7 +30,7 @@
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|votes40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|votes40|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -102,6 +104,9 @@ case $step in
     epochs=${step#trio}
     arm "runs/edge-rob-0.25-$step" "${long[@]}" --epochs "$epochs" --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
+  quad40)
+    arm runs/edge-rob-0.25-quad40 "${long[@]}" --epochs 40 --init "$student" \
+      --teacher "$pair,recipes/teachers/edge-ens40.onnx,recipes/teachers/edge-l-100-s1.onnx" ;;
   votes40)
     arm runs/edge-rob-0.25-votes40 "${long[@]}" --epochs 40 --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" --teacher-votes 0.1 ;;
@@ -114,5 +119,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, votes40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, votes40, flip20 or round2" >&2; exit 2 ;;
 esac

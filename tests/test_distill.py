@@ -67,6 +67,25 @@ def test_checkpoint_and_onnx_teachers_agree(trained_run, exported, fer):
     assert torch.allclose(both.soft_targets(x, 4.0), ta, atol=1e-6)  # averaged
 
 
+def test_fp32_onnx_teachers_run_in_torch_under_the_students_autocast(exported, fer):
+    """An fp32 ONNX teacher is rebuilt in PyTorch: the file's own probabilities in fp32, and
+    bf16 ones under the student's bf16 autocast; an int8 file runs on onnxruntime, whose
+    answers no autocast changes."""
+    faces = fer.split("val").images[:64]
+    x = torch.from_numpy(Preprocess()(faces))
+    cpu = torch.device("cpu")
+    for name in ("model.onnx", "model.int8.onnx"):
+        want = torch.from_numpy(EmotionClassifier(exported / name).predict_probs(faces))
+        fp32, bf16 = (Teacher([str(exported / name)], Preprocess(), list(EMOTIONS), cpu,
+                              dtype=dtype).soft_targets(x, 1.0)
+                      for dtype in (None, torch.bfloat16))
+        assert torch.allclose(fp32, want, atol=1e-5)
+        if name == "model.onnx":
+            assert not torch.equal(bf16, fp32) and torch.allclose(bf16, fp32, atol=0.05)
+        else:
+            assert torch.equal(bf16, fp32)
+
+
 def test_teacher_flip_averages_the_face_and_its_mirror(exported, fer):
     x = torch.from_numpy(Preprocess()(fer.split("val").images[:32]))
     cpu, model = torch.device("cpu"), [str(exported / "model.onnx")]

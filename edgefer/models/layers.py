@@ -2,7 +2,7 @@
 
 import torch
 from torch import nn
-from torch.nn.utils.fusion import fuse_conv_bn_weights
+from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_conv_bn_weights
 
 
 def conv_bn_relu(cin: int, cout: int, bias: bool = False) -> nn.Sequential:
@@ -25,6 +25,14 @@ def conv_bn_pairs(model: nn.Module) -> list[tuple[str, str, nn.Conv2d, nn.BatchN
                 if isinstance(module[i], nn.Conv2d) and isinstance(module[i + 1], nn.BatchNorm2d):
                     pairs.append((f"{prefix}{i}", f"{prefix}{i + 1}", module[i], module[i + 1]))
     return pairs
+
+
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """Fold every Conv2d directly followed by BatchNorm2d (in a Sequential) into the conv."""
+    for conv_name, bn_name, conv, bn in conv_bn_pairs(model):
+        model.set_submodule(conv_name, fuse_conv_bn_eval(conv, bn))
+        model.set_submodule(bn_name, nn.Identity())
+    return model
 
 
 class RepConvBNReLU(nn.Module):

@@ -1,8 +1,10 @@
 """Knowledge distillation: soft targets from trained teachers on the student's own batch.
 
-Teachers are edgefer checkpoints or exported ONNX models (their probabilities are turned back
-into log-probabilities, which soften at a temperature like logits do); several are averaged,
-and FER+'s vote shares may join them (`with_votes`).
+Teachers are edgefer checkpoints or exported models; several are averaged, and FER+'s vote
+shares may join them (`with_votes`). Checkpoints and edgefer's fp32 ONNX files run in PyTorch
+on the student's device, under its autocast; other files (int8, ncnn, ...) on their runtime,
+their probabilities turned back into log-probabilities, which soften at a temperature like
+logits do.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from edgefer.errors import EdgeferError
 from edgefer.preprocess import Preprocess
 from edgefer.runtime.classifier import EmotionClassifier
 from edgefer.runtime.formats import is_model_file
+from edgefer.train.onnx_network import network_from_onnx
 from edgefer.train.predictor import CheckpointClassifier
 
 
@@ -24,10 +27,11 @@ class Teacher:
     """Averaged, temperature-softened probabilities of one or more trained models."""
 
     def __init__(self, paths: list[str], spec: Preprocess, labels: list[str],
-                 device: torch.device, flip: bool = False) -> None:
+                 device: torch.device, flip: bool = False,
+                 dtype: torch.dtype | None = None) -> None:
         if not paths:
             raise EdgeferError("--teacher needs at least one model")
-        self.device, self.flip = device, flip
+        self.device, self.flip, self.dtype = device, flip, dtype
         self.members = [self._load(Path(p), spec, labels) for p in paths]
 
     def _load(self, path: Path, spec: Preprocess, labels: list[str]):
@@ -39,8 +43,14 @@ class Teacher:
                                "student's, so its outputs cannot be targets")
         # a teacher normalised otherwise (e.g. mean 0.5 against 128/255) sees its own input
         scale, shift = (torch.from_numpy(a).view(1, -1, 1, 1).to(self.device) for a in affine)
-        if isinstance(clf, CheckpointClassifier):  # stays in torch, on the student's device
-            model = clf.model.to(self.device, memory_format=torch.channels_last)
+        if isinstance(clf, CheckpointClassifier):
+            model = clf.model
+        elif path.suffix == ".onnx" and clf.meta.precision == "fp32" and clf.meta.arch:
+            model = network_from_onnx(path, "ONNX teachers")
+        else:
+            model = None
+        if model is not None:  # in torch, on the student's device
+            model = model.to(self.device, memory_format=torch.channels_last)
             return lambda x: model(x * scale + shift).float().log_softmax(1)
         return lambda x: torch.from_numpy(np.log(np.maximum(clf.run_tensor(
             (x * scale + shift).float().contiguous().cpu().numpy()), 1e-8))).to(self.device)
@@ -50,7 +60,9 @@ class Teacher:
         """Mean over teachers (and with `flip`, over the face and its mirror) of
         softmax(log p / T): (N, classes)."""
         views = torch.cat([x, x.flip(3)]) if self.flip else x  # one teacher call for both
-        probs = torch.stack([(m(views) / temperature).softmax(1) for m in self.members]).mean(0)
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
+            probs = torch.stack([(m(views) / temperature).softmax(1)
+                                 for m in self.members]).mean(0)
         return probs.view(-1, len(x), probs.shape[1]).mean(0)
 
 

@@ -129,13 +129,13 @@ class Trainer:
         self.corrupt = Corrupt(cfg.corrupt, self.spec)
         self.weights = self._class_weights(train).to(self.device) if cfg.class_weights \
             else None
-        self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device,
-                               cfg.teacher_flip) if cfg.teacher else None
-        self.votes = torch.from_numpy(vote_shares(train, Path(cfg.data))).to(self.device) \
-            if cfg.teacher_votes else None
         self.amp_dtype, note = autocast_dtype(cfg.amp, self.device)
         if note:
             self.console.print(f"[yellow]{note}[/]")
+        self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device,
+                               cfg.teacher_flip, self.amp_dtype) if cfg.teacher else None
+        self.votes = torch.from_numpy(vote_shares(train, Path(cfg.data))).to(self.device) \
+            if cfg.teacher_votes else None
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.history: list[dict] = []
         self.best = {"epoch": 0, "val_acc": -1.0}

@@ -18,10 +18,10 @@ import torch
 from torch import nn
 
 from edgefer.errors import EdgeferError
-from edgefer.modelfile import load_fp32
 from edgefer.models.layers import bias_only, conv_bn_pairs
 from edgefer.preprocess import Preprocess
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+from edgefer.train.onnx_network import read_onnx
 
 
 @dataclass
@@ -41,7 +41,7 @@ def read_source(path: Path) -> WarmSource:
     """Read a checkpoint, run directory or fp32 ONNX file to start a run from; the run takes
     its input (`spec`): weights are only right for the input they were trained on."""
     if path.suffix == ".onnx":
-        arch, spec, labels, weights = read_onnx(path)
+        arch, spec, labels, weights = read_onnx(path, "warm starts (--init)")
         return WarmSource(path, arch, spec, labels, weights=weights)
     ckpt = load_checkpoint(path)
     model, spec, labels = model_from_checkpoint(ckpt)
@@ -61,17 +61,6 @@ def warm_start(model: nn.Module, arch: str, source: WarmSource, labels: list[str
         model.load_state_dict(source.model.state_dict())
     else:
         _unfold(model, source.weights, faces, source.path)
-
-
-def read_onnx(path: Path) -> tuple[str | None, Preprocess, list[str], dict[str, np.ndarray]]:
-    """Architecture, input, labels and named weights of an edgefer fp32 ONNX file."""
-    from onnx import numpy_helper
-
-    proto, meta = load_fp32(path, "warm starts (--init)")
-    # export wraps the network in nn.Sequential(net, Softmax): its weights are named "0.<key>"
-    weights = {t.name.removeprefix("0."): numpy_helper.to_array(t).copy()
-               for t in proto.graph.initializer if t.name.startswith("0.")}
-    return meta.arch, meta.preprocess, meta.labels, weights
 
 
 @torch.no_grad()
