@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from edgefer.bench import harness
 from edgefer.models import create_model, list_models
-from edgefer.train.precision import cpu_has_bf16_matmul
+from edgefer.train.precision import cpu_trains_faster_in_bf16
 
 SETUPS = {"fp32 contiguous": (False, False), "fp32 channels-last": (True, False),
           "bf16 channels-last": (True, True)}  # channels-last, bf16
@@ -51,8 +51,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="timed steps after two warm-up ones")
     args = ap.parse(argv)
     report = harness.Report.start(args.command, torch=True)
-    report.add(f"bf16 matrix units: {cpu_has_bf16_matmul()}; {torch.get_num_threads()} torch "
-               f"threads; batch {args.batch}; ms per step, the best of {args.steps}.")
+    report.add(f"`edgefer train --amp` uses bf16 here: {cpu_trains_faster_in_bf16()}; "
+               f"{torch.get_num_threads()} torch threads; batch {args.batch}; ms per step, "
+               f"the best of {args.steps}.")
     table = report.add(harness.Table({"model": "", **{s: ".0f" for s in SETUPS}}))
     for name in args.models:
         print(table.add(name, *(step_ms(name, cl, bf, args.batch, args.steps)

@@ -187,8 +187,9 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed (data order, augmentation, init).")]
         = C.seed,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = C.device,
-    amp: Annotated[bool, typer.Option(help="Mixed precision: bf16 on CUDA and on CPUs with "
-                                           "bf16 matrix units (AMX, Arm BF16); fp32 elsewhere.")]
+    amp: Annotated[bool, typer.Option(help="Mixed precision: bf16 on CUDA and on CPUs "
+                                           "where it is faster (AMX, Arm BF16, AMD AVX512-BF16); "
+                                           "fp32 elsewhere.")]
         = C.amp,
     init: Annotated[Path | None, typer.Option(
         help="Start from these weights, not random: a checkpoint, run dir or the fp32 .onnx "

@@ -2,7 +2,8 @@
 # Recipes for the shipped models edgefer/assets/NAME.{onnx,int8.onnx,ncnn.*,int8.tflite}:
 #   recipes/shipped.sh edge     # the default: teachers, student, camera fine-tunes (about 11 h)
 #   recipes/shipped.sh edge-s   # the faster one: 30 epochs, 49-81 s each on 2 CPU cores
-# CPU (fp32 without bf16 matrix units) or CUDA; resumable: re-run to continue a killed run.
+# CPU (bf16 where it is faster: AMX, AMD AVX512-BF16; fp32 elsewhere) or CUDA; resumable:
+# re-run to continue a killed run.
 # Wall times: a 2-core Intel Xeon (AVX512, VNNI) or AMD EPYC (AVX2) VM, fp32.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"

@@ -21,6 +21,10 @@
 #   recipes/steps.sh trio60      # the trio40 arm with 60 epochs (its twin: trio40)
 #   recipes/steps.sh quad40      # the trio40 arm with teacher2's edge-l as a fourth teacher
 #                                # (after step teacher2; its twin: trio40)
+#   recipes/steps.sh fresh80     # a student from scratch, 80 epochs, distilled from quad40's
+#                                # four teachers (its twin: quad40)
+#   recipes/steps.sh kd90        # the trio40 arm with 0.9 of the loss from the teachers, not
+#                                # 0.7 (its twin: trio40)
 #   recipes/steps.sh votes40     # the trio40 arm with FER+'s vote shares as a fourth teacher
 #                                # (--teacher-votes 0.1; its twin: trio40)
 #   recipes/steps.sh flip20      # the ensemble20 arm with the teachers' targets averaged over
@@ -30,7 +34,7 @@
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|votes40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|votes40|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -67,6 +71,7 @@ tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$stud
 self=(--teacher "$student")
 pair="$student,recipes/teachers/edge-l-100.onnx"
 both=(--teacher "$pair")
+quad="$pair,recipes/teachers/edge-ens40.onnx,recipes/teachers/edge-l-100-s1.onnx"
 long=(--model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 --corrupt 0.25)
 case $step in
   corrupt)
@@ -105,8 +110,15 @@ case $step in
     arm "runs/edge-rob-0.25-$step" "${long[@]}" --epochs "$epochs" --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
   quad40)
-    arm runs/edge-rob-0.25-quad40 "${long[@]}" --epochs 40 --init "$student" \
-      --teacher "$pair,recipes/teachers/edge-ens40.onnx,recipes/teachers/edge-l-100-s1.onnx" ;;
+    arm runs/edge-rob-0.25-quad40 "${long[@]}" --epochs 40 --init "$student" --teacher "$quad" ;;
+  fresh80)
+    # a student from scratch, not from edge-kd's weights: 80 epochs at the rate of a run
+    # from scratch, distilled from quad40's four teachers
+    arm runs/edge-fresh80 --model edge --epochs 80 --batch-size 128 --lr 2e-3 --seed 1 \
+      --corrupt 0.25 --teacher "$quad" ;;
+  kd90)
+    arm runs/edge-rob-0.25-kd90 "${long[@]}" --epochs 40 --init "$student" \
+      --teacher "$pair,recipes/teachers/edge-ens40.onnx" --kd-weight 0.9 ;;
   votes40)
     arm runs/edge-rob-0.25-votes40 "${long[@]}" --epochs 40 --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" --teacher-votes 0.1 ;;
@@ -119,5 +131,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, votes40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, votes40, flip20 or round2" >&2; exit 2 ;;
 esac
