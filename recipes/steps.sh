@@ -25,6 +25,10 @@
 #                                # four teachers (its twin: quad40)
 #   recipes/steps.sh kd90        # the trio40 arm with 0.9 of the loss from the teachers, not
 #                                # 0.7 (its twin: trio40)
+#   recipes/steps.sh t2          # the trio40 arm with the teachers' and student's outputs
+#                                # softened at temperature 2, not 4 (its twin: trio40)
+#   recipes/steps.sh v2fresh80   # the fresh80 arm with edge-v2 (a stride-2 stem, a 256-wide last
+#                                # stage: edge's latency; its twin: fresh80)
 #   recipes/steps.sh votes40     # the trio40 arm with FER+'s vote shares as a fourth teacher
 #                                # (--teacher-votes 0.1; its twin: trio40)
 #   recipes/steps.sh flip20      # the ensemble20 arm with the teachers' targets averaged over
@@ -34,7 +38,7 @@
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|votes40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|t2|v2fresh80|votes40|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -116,9 +120,15 @@ case $step in
     # from scratch, distilled from quad40's four teachers
     arm runs/edge-fresh80 --model edge --epochs 80 --batch-size 128 --lr 2e-3 --seed 1 \
       --corrupt 0.25 --teacher "$quad" ;;
+  v2fresh80)
+    arm runs/edge-v2-fresh80 --model edge-v2 --epochs 80 --batch-size 128 --lr 2e-3 --seed 1 \
+      --corrupt 0.25 --teacher "$quad" ;;
   kd90)
     arm runs/edge-rob-0.25-kd90 "${long[@]}" --epochs 40 --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" --kd-weight 0.9 ;;
+  t2)
+    arm runs/edge-rob-0.25-t2 "${long[@]}" --epochs 40 --init "$student" \
+      --teacher "$pair,recipes/teachers/edge-ens40.onnx" --kd-temperature 2 ;;
   votes40)
     arm runs/edge-rob-0.25-votes40 "${long[@]}" --epochs 40 --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" --teacher-votes 0.1 ;;
@@ -131,5 +141,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, votes40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, t2, v2fresh80, votes40, flip20 or round2" >&2; exit 2 ;;
 esac

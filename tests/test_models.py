@@ -18,6 +18,17 @@ def test_models_forward_and_profile(name):
     assert count_macs(model) > count_params(model) > 100_000
 
 
+def test_edge_v2_strides_its_stem_instead_of_pooling():
+    edge, v2 = create_model("edge"), create_model("edge-v2")
+    pools = [sum(isinstance(m, torch.nn.MaxPool2d) for m in n.features) for n in (edge, v2)]
+    assert pools == [3, 2]
+    assert v2.features[0][0].stride == (2, 2)
+    stem = 48 * 48 * 24 * 9  # edge's stem at 48 px; edge-v2's at 24 px
+    last = 6 * 6 * 9 * (96 * 64 + 256 * 256 - 192 * 192)  # the last stage 256 wide, not 192
+    head = 64 * 7
+    assert count_macs(v2) - count_macs(edge) == last + head - 3 * stem // 4
+
+
 def test_macs_of_a_single_conv():
     conv = torch.nn.Conv2d(1, 8, 3, padding=1)
     assert count_macs(conv) == 48 * 48 * 8 * 9

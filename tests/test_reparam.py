@@ -29,21 +29,24 @@ def _randomize_batchnorm(model: torch.nn.Module, seed: int = 0) -> None:
             m.bias.data.copy_(torch.randn(n, generator=g))
 
 
-@pytest.mark.parametrize(("cin", "cout"), [(8, 8), (3, 8)])
-def test_fused_block_computes_the_branches(cin, cout):
-    block = RepConvBNReLU(cin, cout)
+@pytest.mark.parametrize(("cin", "cout", "stride"), [(8, 8, 1), (3, 8, 1), (8, 8, 2)])
+def test_fused_block_computes_the_branches(cin, cout, stride):
+    block = RepConvBNReLU(cin, cout, stride)
     _randomize_batchnorm(block)
     x = torch.randn(4, cin, 12, 12)
     with torch.no_grad():
-        assert torch.allclose(block.eval()(x), block.fused()(x), atol=1e-5)
-    assert (block.identity is None) == (cin != cout)
+        y = block.eval()(x)
+        assert y.shape[-1] == 12 // stride
+        assert torch.allclose(y, block.fused()(x), atol=1e-5)
+    assert (block.identity is None) == (cin != cout or stride != 1)
 
 
-def test_fused_network_is_the_plain_architecture():
-    rep = create_model("edge-s", reparam=True)
+@pytest.mark.parametrize("name", ["edge-s", "edge-v2"])
+def test_fused_network_is_the_plain_architecture(name):
+    rep = create_model(name, reparam=True)
     _randomize_batchnorm(rep, seed=1)
     fused = reparameterize(copy.deepcopy(rep)).eval()
-    plain = create_model("edge-s")
+    plain = create_model(name)
     assert fused.state_dict().keys() == plain.state_dict().keys()
     assert count_macs(fused) == count_macs(plain) < count_macs(rep)
     x = torch.randn(8, 1, 48, 48)

@@ -5,10 +5,10 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_conv_bn_weights
 
 
-def conv_bn_relu(cin: int, cout: int, bias: bool = False) -> nn.Sequential:
+def conv_bn_relu(cin: int, cout: int, bias: bool = False, stride: int = 1) -> nn.Sequential:
     """3x3 Conv-BN-ReLU: folds to one Conv+ReLU in ONNX and quantizes cleanly."""
     return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1, bias=bias),
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=bias),
         nn.BatchNorm2d(cout),
         nn.ReLU(inplace=True),
     )
@@ -37,16 +37,17 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
 
 class RepConvBNReLU(nn.Module):
     """A 3x3 Conv-BN-ReLU that trains with parallel branches (RepVGG): 3x3 Conv-BN, 1x1
-    Conv-BN and, when the widths match, an identity BN, summed before the ReLU. `fused()` is
-    the single `conv_bn_relu` block computing the same function in eval mode, so the deployed
-    graph, its MACs and its latency are those of the plain block."""
+    Conv-BN and, when the widths match at stride 1, an identity BN, summed before the ReLU.
+    `fused()` is the single `conv_bn_relu` block computing the same function in eval mode, so
+    the deployed graph, its MACs and its latency are those of the plain block."""
 
-    def __init__(self, cin: int, cout: int) -> None:
+    def __init__(self, cin: int, cout: int, stride: int = 1) -> None:
         super().__init__()
-        self.conv3 = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        self.conv3 = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, padding=1, bias=False),
                                    nn.BatchNorm2d(cout))
-        self.conv1 = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
-        self.identity = nn.BatchNorm2d(cout) if cin == cout else None
+        self.conv1 = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                   nn.BatchNorm2d(cout))
+        self.identity = nn.BatchNorm2d(cout) if cin == cout and stride == 1 else None
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -71,7 +72,7 @@ class RepConvBNReLU(nn.Module):
             ki, bi = _fold(eye, self.identity)
             kernel += ki
             bias += bi
-        block = conv_bn_relu(cin, cout).to(conv.weight.device)
+        block = conv_bn_relu(cin, cout, stride=conv.stride[0]).to(conv.weight.device)
         block[0].weight.copy_(kernel)
         bias_only(block[1], bias)
         return block.eval()
