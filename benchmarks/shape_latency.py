@@ -1,14 +1,13 @@
 """Which EdgeNet shapes fit a latency cap: int8 files of each shape timed against the `fer`
 mini-Xception, one thread, batch 1, the models taking turns.
 
-Each shape (`WIDTHS:DEPTHS[:STEM_STRIDE]`, e.g. 28-56-112-224:1-2-2-2, or 24-48-96-256:1-2-2-2:2
-for `edge-v2`'s stride-2 stem) is built untrained, exported to fp32
-ONNX and quantized as `edgefer export --int8` does (its default options, calibrated on 200
-Training faces): an int8 kernel's speed does not depend on the weights' values, so a shape's
-latency is known before any training. The shipped `edge` int8 file is
-timed beside them, a check that a trained file of the same shape runs as fast. Needs torch
-(the train extra) and the peer models (--peers or $EDGEFER_PEERS).
-"""
+Each shape (`WIDTHS:DEPTHS[:STEM_STRIDE]`, e.g. 28-56-112-224:1-2-2-2, or
+24-48-96-256:1-2-2-2:2 for `edge-v2`'s stride-2 stem) is built untrained, exported to fp32 ONNX
+and quantized as `edgefer export --int8` does (its default options, calibrated on 200 Training
+faces): an int8 kernel's speed does not depend on the weights' values, so a shape's latency is
+known before any training. The shipped `edge` int8 file is timed beside them, a check that a
+trained file of the same shape runs as fast. Needs torch (the train extra) and the peer models
+(--peers or $EDGEFER_PEERS)."""
 
 from __future__ import annotations
 
@@ -60,12 +59,14 @@ def parse_shape(text: str) -> EdgeNet:
 
 
 def int8_file(net: EdgeNet, calib, work: Path) -> Path:
-    """An untrained EdgeNet as an int8 QDQ file, quantized as export does."""
+    """An untrained EdgeNet as an int8 QDQ file, quantized as export does (`net` is left as
+    it was: export folds the BatchNorms in place)."""
+    net = copy.deepcopy(net)
     for bn in (m for m in net.modules() if isinstance(m, nn.BatchNorm2d)):
         nn.init.normal_(bn.bias, std=0.1)  # folded biases, as a trained file has (not zero)
     spec = Preprocess()
     fp32, out = work / "fp32.onnx", work / "int8.onnx"
-    export_fp32(copy.deepcopy(net), spec, fp32)  # export folds the BatchNorms in place
+    export_fp32(net, spec, fp32)
     opts = ExportOptions(int8=True)  # export's defaults
     quantize_int8(fp32, out, calib, spec, opts.calib_method, opts.activations,
                   opts.reduce_range, work)

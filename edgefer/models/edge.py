@@ -3,10 +3,10 @@
 Only Conv-BN-ReLU, max-pool, global average pool and one linear layer: every op folds and
 quantizes in onnxruntime (QLinearConv/MaxPool/GlobalAveragePool/Gemm), no exotic kernels.
 Stages run at 48, 24, 12 and 6 pixels; width and depth per stage set the cost. A stride-2
-stem (`edge-v2`) runs the first convolution at 24 pixels instead and drops the pool after it:
-in onnxruntime's int8 kernels that one-channel convolution costs `edge` about a sixth of its time
-for 1% of its MACs (benchmarks/shape_latency.md), time spent on a wider last stage instead.
-"""
+stem (`edge-v2`) runs the first convolution at 24 pixels instead and drops the pool after
+it: in onnxruntime's int8 kernels that one-channel convolution costs `edge` about a sixth of
+its time for 1% of its MACs (benchmarks/shape_latency.md), time spent on a wider last stage
+instead."""
 
 from torch import nn
 
