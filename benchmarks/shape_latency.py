@@ -25,7 +25,7 @@ from edgefer.data import load_faces
 from edgefer.data.locate import resolve_data
 from edgefer.errors import BadArgumentError, EdgeferError
 from edgefer.export.options import ExportOptions
-from edgefer.export.quantize import quantize_int8
+from edgefer.export.quantize import calibration_set, quantize_int8
 from edgefer.export.to_onnx import export_fp32
 from edgefer.latency import interleaved_ms
 from edgefer.models import count_macs, count_params
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     if REFERENCE not in peers:
         raise EdgeferError(f"the {REFERENCE} is needed as the reference: pass --peers DIR "
                            "or set EDGEFER_PEERS")
-    calib = load_faces(resolve_data(args.data)).split("train").sample(200, seed=0)
+    calib = calibration_set(load_faces(resolve_data(args.data)).split("train"), 200, seed=0)
     jobs = {REFERENCE: timer(peers[REFERENCE], args.threads),
             "edge int8, shipped": timer(ASSETS / "edge.int8.onnx", args.threads)}
     with tempfile.TemporaryDirectory() as tmp:

