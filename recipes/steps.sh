@@ -31,6 +31,9 @@
 #                                # stage: edge's latency; its twin: fresh80)
 #   recipes/steps.sh v2trio40    # the trio40 arm with edge-v2, started from v2fresh80's model
 #                                # (after step v2fresh80; its twin: trio40)
+#   recipes/steps.sh top4        # the trio40 arm distilled from the four kept teachers best together
+#                                # on val (benchmarks/teacher_sets.md: edge-l-100, edge-l-100-s1,
+#                                # edge-trio40, edge-v2-fresh80; its twin: trio40)
 #   recipes/steps.sh seed2       # the trio40 arm with another seed (data order, augmentation,
 #                                # corruptions): how far two draws of one arm differ on val
 #   recipes/steps.sh votes40     # the trio40 arm with FER+'s vote shares as a fourth teacher
@@ -42,7 +45,7 @@
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|t2|v2fresh80|v2trio40|seed2|votes40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|t2|v2fresh80|v2trio40|top4|seed2|votes40|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -131,6 +134,10 @@ case $step in
   v2trio40)
     arm runs/edge-v2-trio40 "${long[@]}" --model edge-v2 --epochs 40 \
       --init recipes/teachers/edge-v2-fresh80.onnx --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
+  top4)
+    T=recipes/teachers
+    arm runs/edge-rob-0.25-top4 "${long[@]}" --epochs 40 --init "$student" \
+      --teacher "$T/edge-l-100.onnx,$T/edge-l-100-s1.onnx,$T/edge-trio40.onnx,$T/edge-v2-fresh80.onnx" ;;
   seed2)
     arm runs/edge-rob-0.25-seed2 "${long[@]}" --epochs 40 --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" --seed 2 ;;
@@ -152,5 +159,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, t2, v2fresh80, v2trio40, seed2, votes40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, t2, v2fresh80, v2trio40, top4, seed2, votes40, flip20 or round2" >&2; exit 2 ;;
 esac

@@ -55,6 +55,25 @@ def test_teacher_targets_score_the_teachers_then_the_votes(small_npz, tmp_path, 
     assert acc["0.99"] == pytest.approx(majority.mean(), abs=0.01) and acc["0.99"] < own
 
 
+def test_teacher_sets_rank_every_set_by_its_targets(small_npz, tmp_path):
+    """benchmarks/teacher_sets.py: each set of N teachers is scored once, its accuracy that of
+    the averaged probabilities, and the list runs best first."""
+    models = [REPO / "edgefer" / "assets" / f"{name}.onnx" for name in ("edge", "edge-s")]
+    load_script(REPO / "benchmarks" / "teacher_sets.py").main(
+        ["--data", str(small_npz), "--teacher", *map(str, models), "--out", str(tmp_path / "t")])
+    sets = json.loads((tmp_path / "t.json").read_text())["figures"]["sets"]
+    val = load_faces(small_npz).split("val")
+    probs = {m.stem: EmotionClassifier(m).predict_probs(val.images) for m in models}
+    assert sorted(len(s["teachers"]) for s in sets) == [1, 1, 2]
+    for s in sets:
+        mean = np.mean([probs[t] for t in s["teachers"]], axis=0)
+        assert s["cross_entropy"] == pytest.approx(
+            -np.log(mean[np.arange(len(val)), val.labels]).mean(), rel=1e-3)
+        if len(s["teachers"]) == 1:  # tempering keeps a lone teacher's most likely class
+            assert s["accuracy"] == pytest.approx((mean.argmax(1) == val.labels).mean())
+    assert [s["accuracy"] for s in sets] == sorted((s["accuracy"] for s in sets), reverse=True)
+
+
 def test_checkpoint_and_onnx_teachers_agree(trained_run, exported, fer):
     x = torch.from_numpy(Preprocess()(fer.split("val").images[:64]))
     cpu = torch.device("cpu")
