@@ -34,6 +34,8 @@
 #   recipes/steps.sh top4        # the trio40 arm distilled from the four kept teachers best together
 #                                # on val (benchmarks/teacher_sets.md: edge-l-100, edge-l-100-s1,
 #                                # edge-trio40, edge-v2-fresh80; its twin: trio40)
+#   recipes/steps.sh polish20    # trio40's model (the shipped edge), 20 more epochs at a peak rate
+#                                # of 3e-4 distilled from top4's four teachers (its twin: trio40)
 #   recipes/steps.sh seed2       # the trio40 arm with another seed (data order, augmentation,
 #                                # corruptions): how far two draws of one arm differ on val
 #   recipes/steps.sh votes40     # the trio40 arm with FER+'s vote shares as a fourth teacher
@@ -45,7 +47,7 @@
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|t2|v2fresh80|v2trio40|top4|seed2|votes40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|t2|v2fresh80|v2trio40|top4|polish20|seed2|votes40|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -83,6 +85,8 @@ self=(--teacher "$student")
 pair="$student,recipes/teachers/edge-l-100.onnx"
 both=(--teacher "$pair")
 quad="$pair,recipes/teachers/edge-ens40.onnx,recipes/teachers/edge-l-100-s1.onnx"
+T=recipes/teachers  # the four kept teachers best together on val: benchmarks/teacher_sets.md
+top4="$T/edge-l-100.onnx,$T/edge-l-100-s1.onnx,$T/edge-trio40.onnx,$T/edge-v2-fresh80.onnx"
 long=(--model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 --corrupt 0.25)
 case $step in
   corrupt)
@@ -135,9 +139,10 @@ case $step in
     arm runs/edge-v2-trio40 "${long[@]}" --model edge-v2 --epochs 40 \
       --init recipes/teachers/edge-v2-fresh80.onnx --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
   top4)
-    T=recipes/teachers
-    arm runs/edge-rob-0.25-top4 "${long[@]}" --epochs 40 --init "$student" \
-      --teacher "$T/edge-l-100.onnx,$T/edge-l-100-s1.onnx,$T/edge-trio40.onnx,$T/edge-v2-fresh80.onnx" ;;
+    arm runs/edge-rob-0.25-top4 "${long[@]}" --epochs 40 --init "$student" --teacher "$top4" ;;
+  polish20)
+    arm runs/edge-rob-0.25-polish20 "${long[@]}" --lr 3e-4 \
+      --init recipes/teachers/edge-trio40.onnx --teacher "$top4" ;;
   seed2)
     arm runs/edge-rob-0.25-seed2 "${long[@]}" --epochs 40 --init "$student" \
       --teacher "$pair,recipes/teachers/edge-ens40.onnx" --seed 2 ;;
@@ -159,5 +164,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, t2, v2fresh80, v2trio40, top4, seed2, votes40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, t2, v2fresh80, v2trio40, top4, polish20, seed2, votes40, flip20 or round2" >&2; exit 2 ;;
 esac
