@@ -29,6 +29,14 @@ def member_targets(path: Path, x: torch.Tensor, temperature: float) -> np.ndarra
                       for i in range(0, len(x), 512)]).numpy()
 
 
+def untempered(targets: np.ndarray, temperature: float) -> np.ndarray:
+    """The T = 1 probabilities behind targets tempered at `temperature` (softmax(log p / T)
+    raised back to the power T and renormalised)."""
+    z = temperature * np.log(targets)
+    p = np.exp(z - z.max(1, keepdims=True))
+    return p / p.sum(1, keepdims=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = harness.parser(__doc__, __file__, "data", "out")
     ap.add_argument("--teacher", type=Path, nargs="+",
@@ -44,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     tempered, plain = {}, {}
     for n, p in zip(names, args.teacher, strict=True):
         tempered[n] = member_targets(p, x, args.kd_temperature)
-        plain[n] = member_targets(p, x, 1.0)
+        plain[n] = untempered(tempered[n], args.kd_temperature)
         print(f"{n}: targets' accuracy {(tempered[n].argmax(1) == faces.labels).mean():.4f}",
               flush=True)
     rows = np.arange(len(faces))

@@ -31,9 +31,9 @@
 #                                # stage: edge's latency; its twin: fresh80)
 #   recipes/steps.sh v2trio40    # the trio40 arm with edge-v2, started from v2fresh80's model
 #                                # (after step v2fresh80; its twin: trio40)
-#   recipes/steps.sh top4        # the trio40 arm distilled from the four kept teachers best together
-#                                # on val (benchmarks/teacher_sets.md: edge-l-100, edge-l-100-s1,
-#                                # edge-trio40, edge-v2-fresh80; its twin: trio40)
+#   recipes/steps.sh top4        # the trio40 arm distilled from the four kept teachers best
+#                                # together on val (benchmarks/teacher_sets.md: edge-l-100,
+#                                # edge-l-100-s1, edge-trio40, edge-v2-fresh80; its twin: trio40)
 #   recipes/steps.sh polish20    # trio40's model (the shipped edge), 20 more epochs at a peak rate
 #                                # of 3e-4 distilled from top4's four teachers (its twin: trio40)
 #   recipes/steps.sh seed2       # the trio40 arm with another seed (data order, augmentation,
@@ -79,13 +79,15 @@ arm() {
 
 # the distilled student (recipes/shipped.sh edge, step 2) as start and teacher; the teacher
 # sees the clean face
-student=recipes/teachers/edge-kd.onnx
+T=recipes/teachers
+student=$T/edge-kd.onnx
 tune=(--model edge --epochs 10 --batch-size 128 --lr 5e-4 --seed 1 --init "$student")
 self=(--teacher "$student")
-pair="$student,recipes/teachers/edge-l-100.onnx"
+pair="$student,$T/edge-l-100.onnx"
 both=(--teacher "$pair")
-quad="$pair,recipes/teachers/edge-ens40.onnx,recipes/teachers/edge-l-100-s1.onnx"
-T=recipes/teachers  # the four kept teachers best together on val: benchmarks/teacher_sets.md
+trio="$pair,$T/edge-ens40.onnx"
+quad="$trio,$T/edge-l-100-s1.onnx"
+# the four kept teachers best together on val: benchmarks/teacher_sets.md
 top4="$T/edge-l-100.onnx,$T/edge-l-100-s1.onnx,$T/edge-trio40.onnx,$T/edge-v2-fresh80.onnx"
 long=(--model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 --corrupt 0.25)
 case $step in
@@ -110,7 +112,7 @@ case $step in
     train "$run" "$run/export/model.onnx" --model edge-l --epochs 100 --batch-size 128 \
       --lr 2e-3 --seed "$seed"
     [ -f "$run/export/model.onnx" ] || edgefer export "$run" --out "$run/export"
-    install -m 644 "$run/export/model.onnx" "recipes/teachers/$name.onnx" ;;
+    install -m 644 "$run/export/model.onnx" "$T/$name.onnx" ;;
   ensemble)
     arm runs/edge-rob-0.25-ens "${tune[@]}" --corrupt 0.25 "${both[@]}" ;;
   ensemble20)
@@ -123,7 +125,7 @@ case $step in
   trio40|trio60)
     epochs=${step#trio}
     arm "runs/edge-rob-0.25-$step" "${long[@]}" --epochs "$epochs" --init "$student" \
-      --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
+      --teacher "$trio" ;;
   quad40)
     arm runs/edge-rob-0.25-quad40 "${long[@]}" --epochs 40 --init "$student" --teacher "$quad" ;;
   fresh80)
@@ -134,31 +136,31 @@ case $step in
   v2fresh80)
     arm runs/edge-v2-fresh80 --model edge-v2 --epochs 80 --batch-size 128 --lr 2e-3 --seed 1 \
       --corrupt 0.25 --teacher "$quad"
-    install -m 644 runs/edge-v2-fresh80/export/model.onnx recipes/teachers/edge-v2-fresh80.onnx ;;
+    install -m 644 runs/edge-v2-fresh80/export/model.onnx "$T/edge-v2-fresh80.onnx" ;;
   v2trio40)
     arm runs/edge-v2-trio40 "${long[@]}" --model edge-v2 --epochs 40 \
-      --init recipes/teachers/edge-v2-fresh80.onnx --teacher "$pair,recipes/teachers/edge-ens40.onnx" ;;
+      --init "$T/edge-v2-fresh80.onnx" --teacher "$trio" ;;
   top4)
     arm runs/edge-rob-0.25-top4 "${long[@]}" --epochs 40 --init "$student" --teacher "$top4" ;;
   polish20)
-    arm runs/edge-rob-0.25-polish20 "${long[@]}" --lr 3e-4 \
-      --init recipes/teachers/edge-trio40.onnx --teacher "$top4" ;;
+    arm runs/edge-rob-0.25-polish20 "${long[@]}" --lr 3e-4 --init "$T/edge-trio40.onnx" \
+      --teacher "$top4" ;;
   seed2)
-    arm runs/edge-rob-0.25-seed2 "${long[@]}" --epochs 40 --init "$student" \
-      --teacher "$pair,recipes/teachers/edge-ens40.onnx" --seed 2 ;;
+    arm runs/edge-rob-0.25-seed2 "${long[@]}" --epochs 40 --init "$student" --teacher "$trio" \
+      --seed 2 ;;
   kd90)
-    arm runs/edge-rob-0.25-kd90 "${long[@]}" --epochs 40 --init "$student" \
-      --teacher "$pair,recipes/teachers/edge-ens40.onnx" --kd-weight 0.9 ;;
+    arm runs/edge-rob-0.25-kd90 "${long[@]}" --epochs 40 --init "$student" --teacher "$trio" \
+      --kd-weight 0.9 ;;
   t2)
-    arm runs/edge-rob-0.25-t2 "${long[@]}" --epochs 40 --init "$student" \
-      --teacher "$pair,recipes/teachers/edge-ens40.onnx" --kd-temperature 2 ;;
+    arm runs/edge-rob-0.25-t2 "${long[@]}" --epochs 40 --init "$student" --teacher "$trio" \
+      --kd-temperature 2 ;;
   votes40)
-    arm runs/edge-rob-0.25-votes40 "${long[@]}" --epochs 40 --init "$student" \
-      --teacher "$pair,recipes/teachers/edge-ens40.onnx" --teacher-votes 0.1 ;;
+    arm runs/edge-rob-0.25-votes40 "${long[@]}" --epochs 40 --init "$student" --teacher "$trio" \
+      --teacher-votes 0.1 ;;
   flip20)
     arm runs/edge-rob-0.25-flip20 "${long[@]}" --init "$student" "${both[@]}" --teacher-flip ;;
   round2)
-    ens20=recipes/teachers/edge-ens20.onnx
+    ens20=$T/edge-ens20.onnx
     arm runs/edge-round2 "${long[@]}" --init "$ens20" --teacher "$pair,$ens20" --teacher-flip ;;
   reparam)
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
