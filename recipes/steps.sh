@@ -38,6 +38,12 @@
 #                                # of 3e-4 distilled from top4's four teachers (its twin: trio40)
 #   recipes/steps.sh seed2       # the trio40 arm with another seed (data order, augmentation,
 #                                # corruptions): how far two draws of one arm differ on val
+#   recipes/steps.sh wide40      # the trio40 arm with edge-w (edge's last stage 224 wide, not
+#                                # 192), its start edge-kd widened (its twin: trio40)
+#   recipes/steps.sh patient160  # patient, consistent distillation: trio40's model widened to
+#                                # edge-w, 160 epochs from top4's four teachers, each face mixed
+#                                # with another for teachers and student alike (--mixup 0.2;
+#                                # hours: carried over machines in recipes/resume/)
 #   recipes/steps.sh votes40     # the trio40 arm with FER+'s vote shares as a fourth teacher
 #                                # (--teacher-votes 0.1; its twin: trio40)
 #   recipes/steps.sh flip20      # the ensemble20 arm with the teachers' targets averaged over
@@ -47,7 +53,7 @@
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|t2|v2fresh80|v2trio40|top4|polish20|seed2|votes40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|t2|v2fresh80|v2trio40|top4|polish20|seed2|wide40|patient160|votes40|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -148,6 +154,12 @@ case $step in
   seed2)
     arm runs/edge-rob-0.25-seed2 "${long[@]}" --epochs 40 --init "$student" --teacher "$trio" \
       --seed 2 ;;
+  wide40)
+    arm runs/edge-w-trio40 "${long[@]}" --model edge-w --epochs 40 --init "$student" \
+      --teacher "$trio" ;;
+  patient160)
+    arm runs/edge-w-patient160 "${long[@]}" --model edge-w --epochs 160 \
+      --init "$T/edge-trio40.onnx" --teacher "$top4" --mixup 0.2 ;;
   kd90)
     arm runs/edge-rob-0.25-kd90 "${long[@]}" --epochs 40 --init "$student" --teacher "$trio" \
       --kd-weight 0.9 ;;
@@ -166,5 +178,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, t2, v2fresh80, v2trio40, top4, polish20, seed2, votes40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, t2, v2fresh80, v2trio40, top4, polish20, seed2, wide40, patient160, votes40, flip20 or round2" >&2; exit 2 ;;
 esac

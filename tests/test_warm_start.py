@@ -16,6 +16,7 @@ from edgefer.models import create_model
 from edgefer.preprocess import Preprocess
 from edgefer.train.checkpoint import load_checkpoint
 from edgefer.train.warm_start import read_source, warm_start
+from edgefer.train.widen import widens
 
 SPEC, LABELS = Preprocess(), list(EMOTIONS)
 
@@ -30,9 +31,11 @@ def _started(arch: str, path: Path, faces: torch.Tensor) -> torch.nn.Module:
     return model
 
 
-def test_onnx_start_computes_the_exported_function(exported, fer):
+@pytest.mark.parametrize("arch", ["edge-s", "edge", "edge-l"])
+def test_onnx_start_computes_the_exported_function(exported, fer, arch):
+    """From the edge-s file: the same model, or a wider one of its shape (Net2WiderNet)."""
     faces = _faces(fer, "train", 256)
-    model = _started("edge-s", exported / "model.onnx", faces).eval()
+    model = _started(arch, exported / "model.onnx", faces).eval()
     x = _faces(fer, "val", 64)
     with torch.no_grad():
         ours = model(x).softmax(1).numpy()
@@ -45,6 +48,9 @@ def test_onnx_start_computes_the_exported_function(exported, fer):
         model.features.train()
         train_features = model.features(faces)
     assert torch.allclose(train_features, eval_features, atol=1e-3)
+    if arch != "edge-s":  # each copied channel takes a random share: the copies differ
+        head = model.head[2].weight
+        assert torch.unique(head, dim=1).shape[1] == head.shape[1]
 
 
 def test_checkpoint_start_copies_the_weights(trained_run, fer):
@@ -55,11 +61,23 @@ def test_checkpoint_start_copies_the_weights(trained_run, fer):
 
 @pytest.mark.parametrize("source, arch, message", [
     ("model.int8.onnx", "edge-s", "warm starts .* need the fp32 model"),
-    ("model.onnx", "edge", "holds an 'edge-s' model, not 'edge'"),
+    ("model.onnx", "edge-v2", "holds an 'edge-s' model, not 'edge-v2'"),  # another stem
+    ("model.onnx", "edge-xl", "nor an exported narrower one"),  # other depths
+    ("model.onnx", "seed-cnn", "nor an exported narrower one"),
 ])
 def test_unfit_sources_are_refused(exported, fer, source, arch, message):
     with pytest.raises(EdgeferError, match=message):
         _started(arch, exported / source, _faces(fer, "train", 8))
+
+
+def test_only_exported_narrower_models_widen(trained_run, fer):
+    """Widening reads exported weights: a checkpoint of another shape is refused, and so is
+    a wider source or one trained with branches."""
+    with pytest.raises(EdgeferError, match="not 'edge'"):
+        _started("edge", trained_run, _faces(fer, "train", 8))
+    assert widens(create_model("edge-s"), create_model("edge-w"))
+    assert not widens(create_model("edge"), create_model("edge-s"))
+    assert not widens(create_model("edge-s"), create_model("edge", reparam=True))
 
 
 def test_onnx_without_the_weights_is_refused(exported, fer, tmp_path):

@@ -29,6 +29,7 @@ class EdgeNet(nn.Module):
         stem_stride: int = 1,
     ) -> None:
         super().__init__()
+        self.stages, self.stem_stride = stages, stem_stride
         layers: list[nn.Module] = []
         cin = in_channels
         block = RepConvBNReLU if reparam else conv_bn_relu
@@ -51,6 +52,7 @@ _SIZES = {
     "edge-s": (((16, 1), (32, 2), (64, 2), (128, 2)), 1),
     "edge": (((24, 1), (48, 2), (96, 2), (192, 2)), 1),
     "edge-v2": (((24, 1), (48, 2), (96, 2), (256, 2)), 2),  # edge's latency, more robust
+    "edge-w": (((24, 1), (48, 2), (96, 2), (224, 2)), 1),  # edge's last stage widened: 1.15x
     "edge-l": (((32, 1), (64, 2), (128, 2), (256, 2)), 1),
     "edge-xl": (((64, 2), (128, 2), (256, 2), (512, 2)), 1),  # a teacher: VGG-style, 4.7M params
 }

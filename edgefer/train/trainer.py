@@ -100,9 +100,9 @@ class Trainer:
         self.x_train, self.y_train = self._tensors(train, soft=True)
         self.x_val, self.y_val = self._tensors(val, soft=False)
         self.model = create_model(cfg.model, len(EMOTIONS), self.spec.channels, cfg.reparam)
-        if source is not None:
-            warm_start(self.model, cfg.model, source, list(EMOTIONS),
-                       self.x_train[:WARM_START_FACES])
+        if source is not None and warm_start(self.model, cfg.model, source, list(EMOTIONS),
+                                             self.x_train[:WARM_START_FACES]):
+            self.console.print(f"widened {source.arch} ({cfg.init}) to {cfg.model}")
         self.model = self.model.to(self.device)
         self.cuda = self.device.type == "cuda"
         if self.cuda:  # the faces fit on any GPU: augment there, no copy per step

@@ -5,7 +5,9 @@ fp32 ONNX file `edgefer export` wrote from one (the shipped models come only as 
 folds each BatchNorm into its convolution; here the folded convolution is unfolded again: the
 conv keeps the folded weights and its BatchNorm gets the statistics those weights produce on
 real faces, with scale and shift chosen so that the network computes exactly the exported
-function in eval mode, and nearly the same in training mode (batch statistics).
+function in eval mode, and nearly the same in training mode (batch statistics). An ONNX file
+of a narrower EdgeNet of the same depths (`edge` for `edge-w`) starts a wider one: its layers
+are widened first, computing the same function (`widen.py`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import torch
 from torch import nn
 
 from edgefer.errors import EdgeferError
+from edgefer.models import create_model, list_models
 from edgefer.models.layers import bias_only, conv_bn_pairs
 from edgefer.preprocess import Preprocess
 from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
 from edgefer.train.onnx_network import read_onnx
+from edgefer.train.widen import widen, widens
 
 
 @dataclass
@@ -49,18 +53,24 @@ def read_source(path: Path) -> WarmSource:
 
 
 def warm_start(model: nn.Module, arch: str, source: WarmSource, labels: list[str],
-               faces: torch.Tensor) -> None:
+               faces: torch.Tensor) -> bool:
     """Load `source`'s weights into `model` (built as `arch` for `source.spec` and `labels`);
-    `faces` (preprocessed, N x C x H x W) measure the unfolded BatchNorm statistics."""
-    if source.arch != arch:
-        raise EdgeferError(f"--init {source.path}: holds an {source.arch!r} model, not {arch!r} "
-                           "(--model)")
+    `faces` (preprocessed, N x C x H x W) measure the unfolded BatchNorm statistics. True when
+    a narrower model's weights were widened to fit."""
     if source.labels != labels:
         raise EdgeferError(f"--init {source.path}: its labels differ from this run's")
+    weights = source.weights
+    if source.arch != arch:
+        if weights is None or source.arch not in list_models() \
+                or not widens(create_model(source.arch), model):
+            raise EdgeferError(f"--init {source.path}: holds an {source.arch!r} model, not "
+                               f"{arch!r} (--model) nor an exported narrower one of its shape")
+        weights = widen(model, weights)
     if source.model is not None:
         model.load_state_dict(source.model.state_dict())
     else:
-        _unfold(model, source.weights, faces, source.path)
+        _unfold(model, weights, faces, source.path)
+    return source.arch != arch
 
 
 @torch.no_grad()
