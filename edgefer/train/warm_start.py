@@ -59,8 +59,8 @@ def warm_start(model: nn.Module, arch: str, source: WarmSource, labels: list[str
     a narrower model's weights were widened to fit."""
     if source.labels != labels:
         raise EdgeferError(f"--init {source.path}: its labels differ from this run's")
-    weights = source.weights
-    if source.arch != arch:
+    weights, widened = source.weights, source.arch != arch
+    if widened:
         if weights is None or source.arch not in list_models() \
                 or not widens(create_model(source.arch), model):
             raise EdgeferError(f"--init {source.path}: holds an {source.arch!r} model, not "
@@ -70,7 +70,7 @@ def warm_start(model: nn.Module, arch: str, source: WarmSource, labels: list[str
         model.load_state_dict(source.model.state_dict())
     else:
         _unfold(model, weights, faces, source.path)
-    return source.arch != arch
+    return widened
 
 
 @torch.no_grad()

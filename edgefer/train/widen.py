@@ -20,12 +20,13 @@ from edgefer.models.layers import conv_bn_pairs
 def widens(source: nn.Module, model: nn.Module) -> bool:
     """Whether `model` is `source` with the same layers and stem, each stage as wide or wider
     (neither with train-time branches)."""
-    names = [[name for name, _, _, _ in conv_bn_pairs(m)] for m in (source, model)]
-    return (isinstance(source, EdgeNet) and isinstance(model, EdgeNet) and names[0] == names[1]
+    if not (isinstance(source, EdgeNet) and isinstance(model, EdgeNet)):
+        return False
+    names, depths = ([[n for n, _, _, _ in conv_bn_pairs(m)] for m in (source, model)],
+                     [[d for _, d in m.stages] for m in (source, model)])
+    return (names[0] == names[1] and depths[0] == depths[1]
             and source.stem_stride == model.stem_stride
-            and len(source.stages) == len(model.stages)
-            and all(d == dm and w <= wm for (w, d), (wm, dm)
-                    in zip(source.stages, model.stages, strict=True)))
+            and all(w <= wm for (w, _), (wm, _) in zip(source.stages, model.stages, strict=True)))
 
 
 def widen(model: nn.Module, weights: dict[str, np.ndarray], seed: int = 0
