@@ -182,6 +182,12 @@ def train(
                                                "(0 = off).")] = C.patience,
     limit: Annotated[int | None, typer.Option(help="Train on a stratified subset of N faces.")]
         = C.limit,
+    folds: Annotated[int, typer.Option(
+        help="Cross-fitting: split Training into K folds (fixed by each face's pixels) and "
+             "train without --fold; K such runs, one per fold, distil as --teacher together, "
+             "each teaching only the faces it never saw. 0: off.")] = C.folds,
+    fold: Annotated[int, typer.Option(help="With --folds: the fold (0..K-1) left out.")]
+        = C.fold,
     labels: LabelsOpt = C.labels,
     skip_bad: SkipBadOpt = C.skip_bad,
     seed: Annotated[int, typer.Option(help="Random seed (data order, augmentation, init).")]
@@ -246,7 +252,7 @@ def train(
                 warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
                 class_weights=class_weights, augment=augment, corrupt=corrupt, ema=ema,
                 mixup=mixup, cutmix=cutmix, sam=sam,
-                reparam=reparam, patience=patience, limit=limit,
+                reparam=reparam, patience=patience, limit=limit, folds=folds, fold=fold,
                 labels=labels, skip_bad=skip_bad, seed=seed, device=device, amp=amp,
                 init=str(init.expanduser().resolve()) if init else None,
                 teacher=teachers, teacher_flip=teacher_flip, teacher_votes=teacher_votes,

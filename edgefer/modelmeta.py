@@ -32,6 +32,7 @@ class ModelMeta:
     source: dict = field(default_factory=dict)  # checkpoint file name and epoch
     calibration: dict | None = None  # int8: method, samples, seed, split, types
     metrics: dict = field(default_factory=dict)  # val/test accuracy measured at export
+    held_out: dict | None = None  # cross-fitting: {"fold": i, "folds": k} of Training unseen
     edgefer: str | None = None  # the version that exported it
     output: str = "probabilities"
 
@@ -64,13 +65,20 @@ class ModelMeta:
         if d.get("precision") not in PRECISIONS:
             raise EdgeferError(f"{source}: metadata 'precision' must be one of {PRECISIONS}")
         optional = {"arch": str, "params": int, "macs": int, "source": dict,
-                    "calibration": dict, "metrics": dict, "edgefer": str, "output": str}
+                    "calibration": dict, "metrics": dict, "edgefer": str, "output": str,
+                    "held_out": dict}
         known = {}
         for name, kind in optional.items():
             if d.get(name) is not None:
                 if not isinstance(d[name], kind):
                     raise EdgeferError(f"{source}: metadata '{name}' must be a {kind.__name__}")
                 known[name] = d[name]
+        held = known.get("held_out")
+        if held is not None and not (
+                all(type(held.get(k)) is int for k in ("fold", "folds"))
+                and 0 <= held["fold"] < held["folds"]):
+            raise EdgeferError(f"{source}: metadata 'held_out' must be "
+                               '{"fold": i, "folds": k} with 0 <= i < k')
         return cls(labels=labels, preprocess=Preprocess.from_dict(d.get("input")),
                    precision=d["precision"], **known)
 

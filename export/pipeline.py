@@ -35,7 +35,7 @@ from edgefer.models import count_macs, count_params
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.backends import model_files
 from edgefer.runtime.formats import FORMATS
-from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+from edgefer.train.checkpoint import held_out, load_checkpoint, model_from_checkpoint
 
 FP32_NAME, INT8_NAME, REPORT_NAME = "model.onnx", "model.int8.onnx", "export_report.json"
 
@@ -137,7 +137,8 @@ def _source(src: Path) -> tuple[nn.Module | None, ModelMeta]:
     return model, ModelMeta(labels=labels, preprocess=spec, precision="fp32", arch=ckpt["arch"],
                             params=count_params(model), macs=count_macs(model),
                             source={"checkpoint": Path(ckpt["path"]).name,
-                                    "epoch": ckpt["epoch"]}, edgefer=__version__)
+                                    "epoch": ckpt["epoch"]}, edgefer=__version__,
+                            held_out=held_out(ckpt))
 
 
 def _convert_and_measure(fmt: str, model: Path, meta: ModelMeta, twin: dict, x: dict,

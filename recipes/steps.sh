@@ -44,6 +44,11 @@
 #                                # edge-w, 160 epochs from top4's four teachers, each face mixed
 #                                # with another for teachers and student alike (--mixup 0.2;
 #                                # hours: carried over machines in recipes/resume/)
+#   recipes/steps.sh folds       # cross-fitted teachers: edge-l, 60 epochs on the labels alone,
+#                                # five times, each without one fifth of Training (--folds 5)
+#   recipes/steps.sh oof40       # the trio40 arm distilled from the five cross-fitted teachers,
+#                                # each face by the one that never saw it (after step folds;
+#                                # its twin: trio40)
 #   recipes/steps.sh votes40     # the trio40 arm with FER+'s vote shares as a fourth teacher
 #                                # (--teacher-votes 0.1; its twin: trio40)
 #   recipes/steps.sh flip20      # the ensemble20 arm with the teachers' targets averaged over
@@ -53,7 +58,7 @@
 # Resumable: re-run to continue a killed run. Each run's metrics.csv holds its epoch times.
 set -euo pipefail
 : "${EDGEFER_DATA:?set EDGEFER_DATA to FER2013 (csv, npz or image folders)}"
-step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|t2|v2fresh80|v2trio40|top4|polish20|seed2|wide40|patient160|votes40|flip20|round2}
+step=${1:?usage: recipes/steps.sh corrupt|reparam|ema|mixup|cutmix|sam|teacher|teacher2|ensemble|ensemble20|ensemble40|trio40|trio60|quad40|fresh80|kd90|t2|v2fresh80|v2trio40|top4|polish20|seed2|wide40|patient160|folds|oof40|votes40|flip20|round2}
 recipe=(--optimizer adamw --weight-decay 0.05 --scheduler cosine --label-smoothing 0.1
         --augment default)
 
@@ -95,6 +100,9 @@ trio="$pair,$T/edge-ens40.onnx"
 quad="$trio,$T/edge-l-100-s1.onnx"
 # the four kept teachers best together on val: benchmarks/teacher_sets.md
 top4="$T/edge-l-100.onnx,$T/edge-l-100-s1.onnx,$T/edge-trio40.onnx,$T/edge-v2-fresh80.onnx"
+# five edge-l, each trained without one fold of Training (step folds)
+oof=$(printf "$T/edge-l-fold%d.onnx," 0 1 2 3 4)
+oof=${oof%,}
 long=(--model edge --epochs 20 --batch-size 128 --lr 1e-3 --seed 1 --corrupt 0.25)
 case $step in
   corrupt)
@@ -160,6 +168,17 @@ case $step in
   patient160)
     arm runs/edge-w-patient160 "${long[@]}" --model edge-w --epochs 160 \
       --init "$T/edge-trio40.onnx" --teacher "$top4" --mixup 0.2 ;;
+  folds)
+    # kept in recipes/teachers/ as they finish (runs/ may not survive a change of machine)
+    for fold in 0 1 2 3 4; do
+      run=runs/edge-l-fold$fold
+      train "$run" "$run/export/model.onnx" --model edge-l --epochs 60 --batch-size 128 \
+        --lr 2e-3 --seed 0 --folds 5 --fold "$fold"
+      [ -f "$run/export/model.onnx" ] || edgefer export "$run" --val-only --out "$run/export"
+      install -m 644 "$run/export/model.onnx" "$T/edge-l-fold$fold.onnx"
+    done ;;
+  oof40)
+    arm runs/edge-rob-0.25-oof40 "${long[@]}" --epochs 40 --init "$student" --teacher "$oof" ;;
   kd90)
     arm runs/edge-rob-0.25-kd90 "${long[@]}" --epochs 40 --init "$student" --teacher "$trio" \
       --kd-weight 0.9 ;;
@@ -178,5 +197,5 @@ case $step in
     arm runs/edge-s-plain --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0
     arm runs/edge-s-reparam --model edge-s --epochs 20 --batch-size 64 --lr 2e-3 --seed 0 \
       --reparam ;;
-  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, t2, v2fresh80, v2trio40, top4, polish20, seed2, wide40, patient160, votes40, flip20 or round2" >&2; exit 2 ;;
+  *) echo "unknown step $step: corrupt, reparam, ema, mixup, cutmix, sam, teacher, teacher2, ensemble, ensemble20, ensemble40, trio40, trio60, quad40, fresh80, kd90, t2, v2fresh80, v2trio40, top4, polish20, seed2, wide40, patient160, folds, oof40, votes40, flip20 or round2" >&2; exit 2 ;;
 esac

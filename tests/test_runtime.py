@@ -19,6 +19,7 @@ from edgefer.bench.videos import composite_video
 from edgefer.errors import EdgeferError
 from edgefer.runtime import EmotionClassifier
 from edgefer.runtime.assets import YUNET
+from edgefer.runtime.classifier import CHUNK
 from edgefer.runtime.face_detector import FaceDetector, resolve_detector
 from edgefer.runtime.pipeline import EmotionPipeline
 from edgefer.runtime.tracker import iou
@@ -198,3 +199,14 @@ def test_flip_tta_averages_the_face_and_its_mirror(exported, fer):
     expected = (plain.predict_probs(faces) + plain.predict_probs(faces[:, :, ::-1].copy())) / 2
     np.testing.assert_allclose(tta.predict_probs(faces), expected, atol=1e-6)
     assert tta.predict_probs(faces[:0]).shape == (0, 7)
+
+
+def test_large_batches_run_in_chunks_with_the_same_probabilities(exported, fer, monkeypatch):
+    faces = fer.split("val").images[:CHUNK + 40]
+    clf = EmotionClassifier(exported / "model.onnx", flip_tta=True)
+    expected = np.concatenate([clf.predict_probs(faces[:CHUNK]), clf.predict_probs(faces[CHUNK:])])
+    sizes = []
+    run = clf.run_tensor
+    monkeypatch.setattr(clf, "run_tensor", lambda x: sizes.append(len(x)) or run(x))
+    np.testing.assert_allclose(clf.predict_probs(faces), expected, atol=1e-6)
+    assert sizes == [2 * CHUNK, 2 * 40]  # each chunk with its mirror images

@@ -87,6 +87,9 @@ def test_foreign_and_missing_checkpoints(tmp_path):
     (["--ema", "1"], "--ema must be in [0, 1)"),
     (["--mixup", "-0.2"], "--mixup and --cutmix must not be negative"),
     (["--sam", "-0.05"], "--sam must not be negative"),
+    (["--folds", "1"], "--folds must be at least 2"),
+    (["--fold", "1"], "--fold needs --folds"),
+    (["--folds", "3", "--fold", "3"], "--fold must be in 0..2"),
 ])
 def test_bad_train_options(small_npz, tmp_path, args, message):
     proc = run_cli("train", "--data", str(small_npz), "--out", str(tmp_path / "r"), *args,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -73,6 +74,15 @@ class FaceSet:
         out = np.zeros((len(SPLITS), len(EMOTIONS)), np.int64)
         np.add.at(out, (self.splits.astype(np.int64), self.labels), 1)
         return out
+
+    def folds(self, k: int) -> np.ndarray:
+        """Each face's cross-fitting fold in 0..k-1, from a hash of its pixels: the same in
+        every run and data format, and one fold for all copies of a duplicated face."""
+        if k < 2:
+            raise EdgeferError(f"cross-fitting needs at least 2 folds, not {k}")
+        return np.fromiter((int.from_bytes(hashlib.blake2b(img.tobytes(), digest_size=8)
+                                           .digest(), "little") % k for img in self.images),
+                           np.int64, len(self))
 
     def seen_in(self, other: FaceSet) -> np.ndarray:
         """Mask of faces whose exact pixels also occur in `other` (FER2013 has such duplicates)."""

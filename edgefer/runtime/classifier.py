@@ -14,6 +14,10 @@ from edgefer.preprocess import Preprocess
 from edgefer.runtime.assets import resolve_model
 from edgefer.runtime.backends import open_engine
 
+# faces per inference call: four edge-l-sized models on the 28,709 training faces in one call
+# each grew past 23 GB and were killed for memory
+CHUNK = 256
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -51,8 +55,14 @@ class FaceClassifier:
         return self._predictions(self.predict_probs(faces))
 
     def predict_probs(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
-        """(N, classes) probabilities for a batch of face crops (as for `predict_batch`)."""
+        """(N, classes) probabilities for a batch of face crops (as for `predict_batch`), run
+        `CHUNK` faces at a time."""
         x = self.preprocess(as_face_batch(faces))
+        if len(x) <= CHUNK:
+            return self._probs(x)
+        return np.concatenate([self._probs(x[i:i + CHUNK]) for i in range(0, len(x), CHUNK)])
+
+    def _probs(self, x: np.ndarray) -> np.ndarray:
         if not self.flip_tta or len(x) == 0:
             return self.run_tensor(x)
         width_axis = 3 if self.preprocess.layout == "NCHW" else 2

@@ -54,6 +54,12 @@ def load_checkpoint(path: str | Path, name: str = "best.pt") -> dict:
     return ckpt
 
 
+def held_out(ckpt: dict) -> dict | None:
+    """The Training fold a cross-fitted run never saw (`--folds`/`--fold`), else None."""
+    cfg = ckpt.get("config", {})
+    return {"fold": cfg.get("fold", 0), "folds": cfg["folds"]} if cfg.get("folds") else None
+
+
 def model_from_checkpoint(ckpt: dict) -> tuple[nn.Module, Preprocess, list[str]]:
     """The evaluated-mode model, its preprocessing and label names stored in a checkpoint;
     a model trained with `--reparam` comes fused, as the plain architecture."""

@@ -42,6 +42,8 @@ class TrainConfig:
     ema: float = 0.0  # decay of an exponential moving average of the weights, per step; 0 = off
     patience: int = 0  # early stopping: epochs without val improvement; 0 = off
     limit: int | None = None  # train on a stratified subset of this many Training faces
+    folds: int = 0  # cross-fitting: Training split into this many folds (FaceSet.folds); 0 = off
+    fold: int = 0  # with folds: the fold this run never sees (its teacher's share)
     labels: str = "fer2013"
     skip_bad: bool = False
     seed: int = 0
@@ -70,6 +72,9 @@ class TrainConfig:
             (self.weight_decay >= 0, "--weight-decay must not be negative"),
             (self.patience >= 0, "--patience must not be negative"),
             (self.limit is None or self.limit >= 7, "--limit must be at least 7 (one per class)"),
+            (self.folds == 0 or self.folds >= 2, "--folds must be at least 2 (0: off)"),
+            (self.fold == 0 or 0 < self.fold < self.folds,
+             f"--fold must be in 0..{self.folds - 1}" if self.folds else "--fold needs --folds"),
             (not (self.reparam and self.init), "--reparam trains from scratch: no --init"),
             (self.teacher or not self.teacher_flip, "--teacher-flip needs --teacher"),
             (0.0 <= self.teacher_votes < 1.0, "--teacher-votes must be in [0, 1)"),

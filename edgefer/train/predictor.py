@@ -9,7 +9,7 @@ import torch
 
 from edgefer.errors import EdgeferError
 from edgefer.runtime.classifier import FaceClassifier
-from edgefer.train.checkpoint import load_checkpoint, model_from_checkpoint
+from edgefer.train.checkpoint import held_out, load_checkpoint, model_from_checkpoint
 
 
 class CheckpointClassifier(FaceClassifier):
@@ -27,10 +27,10 @@ class CheckpointClassifier(FaceClassifier):
         ckpt = load_checkpoint(path)
         self.path, self.arch, self.flip_tta = Path(ckpt["path"]), ckpt["arch"], flip_tta
         self.model, self.preprocess, self.labels = model_from_checkpoint(ckpt)
+        self.held_out = held_out(ckpt)
 
     @torch.no_grad()
     def run_tensor(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
-        return torch.cat([self.model(torch.from_numpy(np.ascontiguousarray(c))).softmax(1)
-                          for c in np.array_split(x, max(1, len(x) // 512))]).numpy()
+        return self.model(torch.from_numpy(np.ascontiguousarray(x))).softmax(1).numpy()

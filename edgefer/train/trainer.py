@@ -94,6 +94,8 @@ class Trainer:
         if len(train) == 0 or len(val) == 0:
             raise EdgeferError(f"{cfg.data}: needs Training and PublicTest rows "
                                f"(has {len(train)} and {len(val)})")
+        if cfg.folds:  # cross-fitting: this run never sees one fold of Training
+            train = train.select(train.folds(cfg.folds) != cfg.fold)
         if cfg.limit:
             train = train.sample(cfg.limit, seed=cfg.seed)
         self.train_set, self.val_set = train, val
@@ -134,6 +136,13 @@ class Trainer:
             self.console.print(f"[yellow]{note}[/]")
         self.teacher = Teacher(cfg.teacher, self.spec, list(EMOTIONS), self.device,
                                cfg.teacher_flip, self.amp_dtype) if cfg.teacher else None
+        self.train_folds = None  # each training face's fold, for cross-fitted teachers
+        if self.teacher is not None and self.teacher.folds is not None:
+            if cfg.mixup or cfg.cutmix:
+                raise EdgeferError("--mixup and --cutmix blend two faces, and a cross-fitted "
+                                   "teacher may have trained on the second: drop one or the other")
+            self.train_folds = torch.from_numpy(train.folds(self.teacher.folds)).to(
+                self.x_train.device)
         self.votes = torch.from_numpy(vote_shares(train, Path(cfg.data))).to(self.device) \
             if cfg.teacher_votes else None
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
@@ -247,8 +256,9 @@ class Trainer:
                     for group in self.optimizer.param_groups:
                         group["lr"] = cfg.base_lr * lr_factor(cfg, done)
                 # the teacher sees the face before the camera's corruption
-                soft = None if self.teacher is None else \
-                    self.teacher.soft_targets(clean, cfg.kd_temperature)
+                soft = None if self.teacher is None else self.teacher.soft_targets(
+                    clean, cfg.kd_temperature,
+                    None if self.train_folds is None else self.train_folds[idx])
                 if self.votes is not None:  # a mixed face's votes mix at the faces' weight
                     votes = self.votes[idx]
                     if partner is not None:
