@@ -1,0 +1,76 @@
+"""Whether students trained from one start average into a better model (a model soup,
+Wortsman et al., ICML 2022): each fp32 file's val accuracy, the uniform average of their
+weights, and the greedy soup (files added best first, each kept while val accuracy does not
+drop). Weights are averaged as exported, BatchNorm folded into each convolution, so the files
+must share one architecture. By default the `edge` students kept in recipes/teachers/, all
+grown from `edge-kd.onnx`. Choose on val. Needs the `onnx` package (the train extra).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from edgefer.bench import harness
+from edgefer.data import load_faces
+from edgefer.errors import EdgeferError
+from edgefer.runtime import EmotionClassifier
+
+KEPT = Path(__file__).resolve().parent.parent / "recipes" / "teachers"
+STUDENTS = [KEPT / f"edge-{name}.onnx" for name in ("kd", "ens20", "ens40", "trio40")]
+
+
+def averaged(paths: list[Path], out: Path) -> Path:
+    """Write the first file with every weight replaced by the mean over `paths`."""
+    models = [onnx.load(str(p)) for p in paths]
+    weights = [{w.name: numpy_helper.to_array(w) for w in m.graph.initializer} for m in models]
+    for path, w in zip(paths[1:], weights[1:], strict=True):
+        if {k: v.shape for k, v in w.items()} != {k: v.shape for k, v in weights[0].items()}:
+            raise EdgeferError(f"{path}: its weights differ in name or shape from {paths[0]}'s")
+    soup = models[0]
+    for init in soup.graph.initializer:
+        mean = np.mean([w[init.name] for w in weights], axis=0).astype(weights[0][init.name].dtype)
+        init.CopyFrom(numpy_helper.from_array(mean, init.name))
+    onnx.save(soup, str(out))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = harness.parser(__doc__, __file__, "data", "out")
+    ap.add_argument("models", nargs="*", type=Path, default=STUDENTS,
+                    help="fp32 .onnx files of one architecture (default: the kept students)")
+    args = ap.parse(argv)
+    val = load_faces(args.data).split("val")
+
+    def accuracy(path: Path) -> float:
+        return float((EmotionClassifier(path).predict_probs(val.images).argmax(1)
+                      == val.labels).mean())
+
+    report = harness.Report.start(args.command)
+    report.add(f"All {len(val):,} FER2013 val faces; accuracy of each fp32 file, of their "
+               "weights averaged, and of the greedy soup.")
+    table = report.add(harness.Table({"model": "", "val accuracy": ".4f"}))
+    alone = {p: accuracy(p) for p in args.models}
+    for path, acc in alone.items():
+        print(table.add(path.name, acc), flush=True)
+    order = sorted(alone, key=alone.get, reverse=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        uniform = accuracy(averaged(order, Path(tmp) / "uniform.onnx"))
+        print(table.add(f"uniform average of the {len(order)}", uniform), flush=True)
+        kept, best = order[:1], alone[order[0]]
+        for path in order[1:]:
+            acc = accuracy(averaged([*kept, path], Path(tmp) / "greedy.onnx"))
+            if acc >= best:
+                kept, best = [*kept, path], acc
+    print(table.add(f"greedy soup: {' + '.join(p.name for p in kept)}", best), flush=True)
+    report.figures = {"alone": {p.name: a for p, a in alone.items()}, "uniform": uniform,
+                      "greedy": {"members": [p.name for p in kept], "accuracy": best}}
+    harness.publish(report, args.out)
+
+
+if __name__ == "__main__":
+    harness.run(main)
