@@ -20,8 +20,15 @@ from edgefer.data import load_faces
 from edgefer.errors import EdgeferError
 from edgefer.runtime import EmotionClassifier
 
-KEPT = Path(__file__).resolve().parent.parent / "recipes" / "teachers"
-STUDENTS = [KEPT / f"edge-{name}.onnx" for name in ("kd", "ens20", "ens40", "trio40")]
+ROOT = Path(__file__).resolve().parent.parent
+STUDENTS = [ROOT / "recipes" / "teachers" / f"edge-{name}.onnx"
+            for name in ("kd", "ens20", "ens40", "trio40")]
+
+
+def named(path: Path) -> str:
+    """A file's name in the report: its path from the repository root where it lies inside."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def averaged(paths: list[Path], out: Path) -> Path:
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     table = report.add(harness.Table({"model": "", "val accuracy": ".4f"}))
     alone = {p: accuracy(p) for p in args.models}
     for path, acc in alone.items():
-        print(table.add(path.name, acc), flush=True)
+        print(table.add(named(path), acc), flush=True)
     order = sorted(alone, key=alone.get, reverse=True)
     with tempfile.TemporaryDirectory() as tmp:
         uniform = accuracy(averaged(order, Path(tmp) / "uniform.onnx"))
@@ -66,9 +73,9 @@ def main(argv: list[str] | None = None) -> None:
             acc = accuracy(averaged([*kept, path], Path(tmp) / "greedy.onnx"))
             if acc >= best:
                 kept, best = [*kept, path], acc
-    print(table.add(f"greedy soup: {' + '.join(p.name for p in kept)}", best), flush=True)
-    report.figures = {"alone": {p.name: a for p, a in alone.items()}, "uniform": uniform,
-                      "greedy": {"members": [p.name for p in kept], "accuracy": best}}
+    print(table.add(f"greedy soup: {' + '.join(map(named, kept))}", best), flush=True)
+    report.figures = {"alone": {named(p): a for p, a in alone.items()}, "uniform": uniform,
+                      "greedy": {"members": [named(p) for p in kept], "accuracy": best}}
     harness.publish(report, args.out)
 
 
