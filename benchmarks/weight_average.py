@@ -9,6 +9,7 @@ grown from `edge-kd.onnx`. Choose on val. Needs the `onnx` package (the train ex
 from __future__ import annotations
 
 import tempfile
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +32,19 @@ def named(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+@cache
+def weights_of(path: Path) -> dict[str, np.ndarray]:
+    """A file's weights by name, read once however many averages it joins."""
+    return {w.name: numpy_helper.to_array(w) for w in onnx.load(str(path)).graph.initializer}
+
+
 def averaged(paths: list[Path], out: Path) -> Path:
     """Write the first file with every weight replaced by the mean over `paths`."""
-    models = [onnx.load(str(p)) for p in paths]
-    weights = [{w.name: numpy_helper.to_array(w) for w in m.graph.initializer} for m in models]
+    weights = [weights_of(p) for p in paths]
     for path, w in zip(paths[1:], weights[1:], strict=True):
         if {k: v.shape for k, v in w.items()} != {k: v.shape for k, v in weights[0].items()}:
             raise EdgeferError(f"{path}: its weights differ in name or shape from {paths[0]}'s")
-    soup = models[0]
+    soup = onnx.load(str(paths[0]))
     for init in soup.graph.initializer:
         mean = np.mean([w[init.name] for w in weights], axis=0).astype(weights[0][init.name].dtype)
         init.CopyFrom(numpy_helper.from_array(mean, init.name))

@@ -66,10 +66,15 @@ class Teacher:
             model = None
         if model is not None:  # in torch, on the student's device
             model = model.to(self.device, memory_format=torch.channels_last)
-            return (lambda x: model(x * scale + shift).float().log_softmax(1)), held
-        return (lambda x: torch.from_numpy(np.log(np.maximum(clf.run_tensor(
-            (x * scale + shift).float().contiguous().cpu().numpy()), 1e-8))).to(self.device)), \
-            held
+
+            def run(x: torch.Tensor) -> torch.Tensor:
+                return model(x * scale + shift).float().log_softmax(1)
+        else:
+            def run(x: torch.Tensor) -> torch.Tensor:
+                return torch.from_numpy(np.log(np.maximum(clf.run_tensor(
+                    (x * scale + shift).float().contiguous().cpu().numpy()), 1e-8))
+                ).to(self.device)
+        return run, held
 
     @torch.no_grad()
     def soft_targets(self, x: torch.Tensor, temperature: float,
